@@ -6,8 +6,16 @@
 
 #include "base/mem.h"
 
-/* Packets up to this size come from (and return to) a free list. */
-#define SMALL_PKT 1536
+/* Packets come in capacity classes, each with a free list; larger ones are
+ * allocated to size and freed at once. */
+static const size_t pkt_class_cap[SIM_PKT_CLASSES] = {128, 512, 1536};
+
+static int pkt_class(size_t len) {
+  for (int i = 0; i < SIM_PKT_CLASSES; i++)
+    if (len <= pkt_class_cap[i])
+      return i;
+  return -1;
+}
 
 void sim_settings_default(sim_settings *s) {
   memset(s, 0, sizeof(*s));
@@ -84,7 +92,8 @@ void sim_del(sim_net *net) {
     return;
   for (size_t i = 0; i < net->nheap; i++)
     weft_free(net->mem, net->heap[i]);
-  free_pkt_list(net, net->free_pkts);
+  for (int k = 0; k < SIM_PKT_CLASSES; k++)
+    free_pkt_list(net, net->free_pkts[k]);
   for (size_t i = 0; i < net->nhosts; i++) {
     free_pkt_list(net, net->hosts[i]->inbox_head);
     weft_free(net->mem, net->hosts[i]->ifaces);
@@ -164,11 +173,12 @@ static sim_pkt *pkt_alloc(sim_net *net, size_t len) {
   if (net->npkts >= net->s.max_packets)
     return NULL;
   sim_pkt *p;
-  if (len <= SMALL_PKT && net->free_pkts != NULL) {
-    p = net->free_pkts;
-    net->free_pkts = p->next;
+  int k = pkt_class(len);
+  if (k >= 0 && net->free_pkts[k] != NULL) {
+    p = net->free_pkts[k];
+    net->free_pkts[k] = p->next;
   } else {
-    size_t cap = len <= SMALL_PKT ? SMALL_PKT : len;
+    size_t cap = k >= 0 ? pkt_class_cap[k] : len;
     p = weft_malloc(net->mem, sizeof(*p) + cap);
     if (p == NULL)
       return NULL;
@@ -184,9 +194,10 @@ static sim_pkt *pkt_alloc(sim_net *net, size_t len) {
 void sim_pkt_free(sim_net *net, sim_pkt *p) {
   assert(net->npkts > 0);
   net->npkts--;
-  if (p->cap == SMALL_PKT) {
-    p->next = net->free_pkts;
-    net->free_pkts = p;
+  int k = pkt_class(p->cap);
+  if (k >= 0 && p->cap == pkt_class_cap[k]) {
+    p->next = net->free_pkts[k];
+    net->free_pkts[k] = p;
   } else {
     weft_free(net->mem, p);
   }

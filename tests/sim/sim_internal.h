@@ -4,6 +4,8 @@
 
 #include "sim.h"
 
+#define SIM_PKT_CLASSES 3
+
 enum node_kind { NODE_HOST = 1, NODE_NAT = 2 };
 
 /* A host or a NAT: the part common to both. */
@@ -108,7 +110,7 @@ struct sim_net {
   sim_pkt **heap;
   size_t nheap;
   size_t npkts; /* alive packets (heap + inboxes) */
-  sim_pkt *free_pkts;
+  sim_pkt *free_pkts[SIM_PKT_CLASSES];
   /* topology, owned */
   sim_seg **segs;
   size_t nsegs, segs_cap;
