@@ -242,6 +242,12 @@ typedef struct sim_link_dir {
   weft_tstamp jitter;
   /** Probability [0, 1] that a packet is lost (1 = link down). */
   double loss;
+  /**
+   * Mean length, in packets, of a run of losses (Gilbert model: a lossy
+   * state entered and left at random); 0 or 1 = independent losses. The
+   * long-run loss rate stays `loss`.
+   */
+  double loss_burst;
   /** Probability [0, 1] that a delivered packet arrives twice. */
   double duplicate;
   /**
@@ -628,7 +634,10 @@ int sim_topo_lan(sim_topo *t, sim_net *net, const sim_link_config *link);
  * @param lan link between a NATed host and its LAN (NULL: ideal).
  * @param wan link between a NAT, a public peer or the server and the
  * internet (NULL: ideal).
- * @return 0 or WEFT_ERR_NOMEM.
+ * A NAT's inside interface has an ideal link; change it with
+ * sim_iface_set_link(sim_nat_inside(t->nat[i]), ...).
+ * @return 0, WEFT_ERR_INVALID_ARGUMENT (a bad NAT config) or
+ * WEFT_ERR_NOMEM.
  */
 int sim_topo_nat(sim_topo *t, sim_net *net, const sim_nat_config *nat_a,
                  const sim_nat_config *nat_b, const sim_link_config *lan,

@@ -21,6 +21,7 @@ typedef struct link_state {
   weft_tstamp busy_until;   /* end of serialization of the last packet */
   weft_tstamp last_arrival; /* FIFO: no in-order packet arrives earlier */
   weft_pcg pcg;
+  int lossy; /* Gilbert model: in the loss state */
   sim_link_counters c;
 } link_state;
 

@@ -36,6 +36,17 @@ static weft_tstamp draw(weft_pcg *pcg, weft_tstamp max) {
   return v > max ? max : v;
 }
 
+/* Whether this packet is lost: independent, or Gilbert bursts. */
+static int lost(const sim_link_dir *cfg, link_state *ls) {
+  if (cfg->loss_burst <= 1.0 || cfg->loss <= 0.0 || cfg->loss >= 1.0)
+    return chance(&ls->pcg, cfg->loss);
+  int was = ls->lossy;
+  double enter = cfg->loss / (cfg->loss_burst * (1.0 - cfg->loss));
+  ls->lossy =
+      was ? !chance(&ls->pcg, 1.0 / cfg->loss_burst) : chance(&ls->pcg, enter);
+  return was;
+}
+
 static void drop(sim_net *net, int kind, const sim_iface *iface, sim_pkt *p) {
   sim_emit(net, kind, iface->node->name, p);
   sim_pkt_free(net, p);
@@ -91,7 +102,7 @@ void sim_link_send(sim_iface *iface, int dir, sim_pkt *p) {
     drop(net, SIM_TRACE_DROP_QUEUE, iface, p);
     return;
   }
-  if (chance(&ls->pcg, cfg->loss)) {
+  if (lost(cfg, ls)) {
     ls->c.dropped_loss++;
     drop(net, SIM_TRACE_DROP_LOSS, iface, p);
     return;

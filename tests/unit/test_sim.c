@@ -237,6 +237,35 @@ static void test_loss_rate(void **state) {
   sim_del(net);
 }
 
+static void test_burst_loss(void **state) {
+  (void)state;
+  sim_link_dir d = {.delay = MS, .loss = 0.1, .loss_burst = 5};
+  sim_topo t;
+  sim_net *net = one_way(3, &d, &t);
+  const uint32_t n = 100000;
+  send_stream(&t, n, 100, 0);
+  assert_int_equal(sim_advance_by(net, SEC), 0);
+  sim_dgram dg;
+  uint8_t buf[256];
+  uint32_t expect = 0, bursts = 0, lostn = 0;
+  while (sim_poll_delivery(net, t.b, &dg, buf, sizeof(buf)) > 0) {
+    uint32_t s = get_seq(buf);
+    if (s != expect) {
+      bursts++;
+      lostn += s - expect;
+    }
+    expect = s + 1;
+  }
+  lostn += n - expect;
+  bursts += expect != n;
+  const sim_link_counters *c = sim_iface_counters(sim_host_iface(t.a, 0), 0);
+  assert_int_equal(c->dropped_loss, lostn);
+  assert_true(lostn > 9000 && lostn < 11000);
+  double mean = (double)lostn / bursts;
+  assert_true(mean > 4.5 && mean < 5.5);
+  sim_del(net);
+}
+
 static void test_link_down_and_mtu(void **state) {
   (void)state;
   sim_link_dir d = {.loss = 1.0, .mtu = 500};
@@ -919,6 +948,7 @@ int main(void) {
       cmocka_unit_test(test_determinism),
       cmocka_unit_test(test_delay_jitter_stats),
       cmocka_unit_test(test_loss_rate),
+      cmocka_unit_test(test_burst_loss),
       cmocka_unit_test(test_link_down_and_mtu),
       cmocka_unit_test(test_bandwidth),
       cmocka_unit_test(test_queue_limit),
