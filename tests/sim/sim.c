@@ -2,6 +2,7 @@
 #include "sim_internal.h"
 
 #include <assert.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -338,4 +339,15 @@ int sim_send(sim_net *net, const weft_addr *from, const weft_addr *to,
   if (found == NULL)
     return WEFT_ERR_NOT_FOUND;
   return send_on(found, from, to, data, len);
+}
+
+void sim_trace_print(void *user_data, const sim_trace_event *ev) {
+  FILE *f = user_data != NULL ? user_data : stderr;
+  char from[WEFT_ADDR_STRLEN], to[WEFT_ADDR_STRLEN];
+  weft_addr_format(ev->from, from, sizeof(from));
+  weft_addr_format(ev->to, to, sizeof(to));
+  fprintf(f, "%4llu.%09llu %-13s %-8s %s -> %s %zu\n",
+          (unsigned long long)(ev->time / WEFT_SECONDS),
+          (unsigned long long)(ev->time % WEFT_SECONDS),
+          sim_trace_kind_name(ev->kind), ev->where, from, to, ev->len);
 }

@@ -230,6 +230,16 @@ void sim_set_trace(sim_net *net, sim_trace_fn fn, void *user_data);
 /** Name of a trace kind ("send", "deliver", "drop-loss", ...). */
 const char *sim_trace_kind_name(int kind);
 
+/**
+ * A ready trace callback that prints one line per event to the `FILE *`
+ * given as @p user_data (NULL: stderr), for debugging a test:
+ * `sim_set_trace(net, sim_trace_print, NULL);`. Each line holds the
+ * virtual time in seconds, the kind, the node or segment, source ->
+ * destination and the length:
+ * "   1.020000000 deliver       b        10.0.0.1:1000 -> 10.0.0.2:2000 100".
+ */
+void sim_trace_print(void *user_data, const sim_trace_event *ev);
+
 /* ------------------------------------------------------------------------ */
 /* Links                                                                    */
 /* ------------------------------------------------------------------------ */
@@ -613,6 +623,8 @@ typedef struct sim_topo {
   sim_nat *nat[2];   /**< NAT of a / b, NULL when public */
   sim_host *a, *b, *server;
   weft_addr a_ip, b_ip, server_ip; /**< the hosts' own IPs, port 0 */
+  /** IPv6 addresses after sim_topo_add_ipv6(), else AF_UNSPEC */
+  weft_addr a_ip6, b_ip6, server_ip6;
 } sim_topo;
 
 /**
@@ -642,6 +654,27 @@ int sim_topo_lan(sim_topo *t, sim_net *net, const sim_link_config *link);
 int sim_topo_nat(sim_topo *t, sim_net *net, const sim_nat_config *nat_a,
                  const sim_nat_config *nat_b, const sim_link_config *lan,
                  const sim_link_config *wan);
+
+/**
+ * Both peers behind one NAT on one LAN (for hairpinning): a = 10.0.1.2 and
+ * b = 10.0.1.3 on LAN 10.0.1.0/24 behind NAT A (inside 10.0.1.1, public
+ * 203.0.113.1); server = 192.0.2.1. `lan[0]` and `nat[0]` are set, `lan[1]`
+ * and `nat[1]` are NULL.
+ * @param nat NAT behaviour (NULL: port-restricted cone).
+ * @return 0, WEFT_ERR_INVALID_ARGUMENT or WEFT_ERR_NOMEM.
+ */
+int sim_topo_same_nat(sim_topo *t, sim_net *net, const sim_nat_config *nat,
+                      const sim_link_config *lan, const sim_link_config *wan);
+
+/**
+ * Makes a topology dual-stack: gives `a`, `b` and `server` (when present) a
+ * second interface with a public IPv6 address directly on `internet`
+ * (IPv6 without NAT, as ISPs deploy it): a = 2001:db8:a::2,
+ * b = 2001:db8:b::2, server = 2001:db8::1, each through @p link.
+ * The addresses are stored in `a_ip6`, `b_ip6`, `server_ip6`.
+ * @return 0, WEFT_ERR_EXISTS (already done) or WEFT_ERR_NOMEM.
+ */
+int sim_topo_add_ipv6(sim_topo *t, const sim_link_config *link);
 
 /** An address from numeric text @p ip and @p port; asserts on bad text. */
 weft_addr sim_addr(const char *ip, uint16_t port);

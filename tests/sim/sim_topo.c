@@ -71,3 +71,51 @@ int sim_topo_nat(sim_topo *t, sim_net *net, const sim_nat_config *nat_a,
   t->server_ip = sim_addr("192.0.2.1", 0);
   return 0;
 }
+
+int sim_topo_same_nat(sim_topo *t, sim_net *net, const sim_nat_config *nat,
+                      const sim_link_config *lan, const sim_link_config *wan) {
+  memset(t, 0, sizeof(*t));
+  t->net = net;
+  t->internet = sim_seg_new(net, "internet");
+  if (t->internet == NULL)
+    return WEFT_ERR_NOMEM;
+  sim_nat_config def;
+  if (nat == NULL) {
+    sim_nat_config_default(&def, SIM_NAT_PORT_RESTRICTED);
+    nat = &def;
+  }
+  int rv = build_side(t, 0, nat, lan, wan, &t->a, &t->a_ip);
+  if (rv != 0)
+    return rv;
+  t->b = sim_host_add(net, t->lan[0], "b", "10.0.1.3", lan);
+  t->server = sim_host_add(net, t->internet, "server", "192.0.2.1", wan);
+  if (t->b == NULL || t->server == NULL)
+    return WEFT_ERR_NOMEM;
+  t->b_ip = sim_addr("10.0.1.3", 0);
+  t->server_ip = sim_addr("192.0.2.1", 0);
+  return 0;
+}
+
+static int add_v6(sim_topo *t, sim_host *h, const char *ip,
+                  const sim_link_config *link, weft_addr *out) {
+  if (h == NULL)
+    return 0;
+  sim_iface *f = sim_host_attach(h, t->internet, link);
+  if (f == NULL)
+    return WEFT_ERR_NOMEM;
+  int rv = sim_iface_add_addr_str(f, ip);
+  if (rv == 0)
+    *out = sim_addr(ip, 0);
+  return rv;
+}
+
+int sim_topo_add_ipv6(sim_topo *t, const sim_link_config *link) {
+  if (weft_addr_family(&t->a_ip6) != AF_UNSPEC)
+    return WEFT_ERR_EXISTS;
+  int rv = add_v6(t, t->a, "2001:db8:a::2", link, &t->a_ip6);
+  if (rv == 0)
+    rv = add_v6(t, t->b, "2001:db8:b::2", link, &t->b_ip6);
+  if (rv == 0)
+    rv = add_v6(t, t->server, "2001:db8::1", link, &t->server_ip6);
+  return rv;
+}

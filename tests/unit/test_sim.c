@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -940,6 +942,48 @@ static void test_trace(void **state) {
   sim_del(net);
 }
 
+static void test_topo_same_nat_and_ipv6(void **state) {
+  (void)state;
+  sim_net *net = new_net(1);
+  sim_topo t;
+  assert_int_equal(sim_topo_same_nat(&t, net, NULL, NULL, NULL), 0);
+  assert_non_null(t.nat[0]);
+  assert_null(t.nat[1]);
+  assert_int_equal(sim_topo_add_ipv6(&t, NULL), 0);
+  assert_int_equal(sim_topo_add_ipv6(&t, NULL), WEFT_ERR_EXISTS);
+  /* IPv4 between the two goes through the LAN directly */
+  xsend(net, "10.0.1.2", 1, "10.0.1.3", 2);
+  weft_addr from;
+  assert_int_equal(xrecv(net, t.b, &from), 1);
+  weft_addr want = sim_addr("10.0.1.2", 1);
+  assert_true(weft_addr_equal(&from, &want));
+  /* IPv6 goes over the internet, untranslated */
+  weft_addr a6;
+  assert_int_equal(sim_host_addr(t.a, AF_INET6, 0, &a6), 0);
+  assert_true(weft_addr_equal(&a6, &t.a_ip6));
+  xsend(net, "2001:db8:a::2", 7, "2001:db8:b::2", 8);
+  assert_int_equal(xrecv(net, t.b, &from), 1);
+  want = sim_addr("2001:db8:a::2", 7);
+  assert_true(weft_addr_equal(&from, &want));
+  /* IPv6 sent from the NATed interface's address has no route */
+  weft_addr src = sim_addr("10.0.1.2", 1), dst = sim_addr("2001:db8::1", 3);
+  assert_int_equal(sim_host_send(t.a, &src, &dst, (const uint8_t *)"x", 1),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  /* the trace printer writes one line per event */
+  char *text = NULL;
+  size_t size = 0;
+  FILE *mem = open_memstream(&text, &size);
+  assert_non_null(mem);
+  sim_set_trace(net, sim_trace_print, mem);
+  xsend(net, "2001:db8::1", 3478, "2001:db8:a::2", 7);
+  assert_int_equal(xrecv(net, t.a, NULL), 1);
+  fclose(mem);
+  assert_non_null(strstr(text, "deliver"));
+  assert_non_null(strstr(text, "[2001:db8::1]:3478 -> [2001:db8:a::2]:7 4"));
+  free(text);
+  sim_del(net);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lan_delivery),
@@ -966,6 +1010,7 @@ int main(void) {
       cmocka_unit_test(test_nat_hole_punching),
       cmocka_unit_test(test_nested_nat),
       cmocka_unit_test(test_trace),
+      cmocka_unit_test(test_topo_same_nat_and_ipv6),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
