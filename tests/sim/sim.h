@@ -360,6 +360,13 @@ const sim_link_config *sim_iface_link(const sim_iface *iface);
 /** Counters of one direction (enum sim_dir) of an interface's link. */
 const sim_link_counters *sim_iface_counters(const sim_iface *iface, int dir);
 
+/**
+ * Bytes waiting to be serialized on one direction of an interface's link at
+ * the current time (the queue the `queue_bytes` limit applies to); 0 on a
+ * link without `bandwidth_bps`.
+ */
+size_t sim_iface_queued_bytes(const sim_iface *iface, int dir);
+
 /** The host's @p i-th interface in attach order, or NULL. */
 sim_iface *sim_host_iface(const sim_host *host, size_t i);
 
@@ -535,7 +542,11 @@ typedef struct sim_nat_config {
   weft_tstamp mapping_timeout;
   /** Whether inbound packets refresh the mapping (RFC 4787 REQ-6 MAY). */
   int inbound_refresh;
-  /** Whether inside hosts reach each other via the public address. */
+  /**
+   * Whether inside hosts reach each other via the public address (RFC 4787
+   * REQ-9). A hairpinned packet comes from the sender's external address
+   * and meets the receiving mapping's filtering like any inbound packet.
+   */
   int hairpin;
   /** Mappings held at once (>= 1); when full, new flows are dropped. */
   size_t max_mappings;

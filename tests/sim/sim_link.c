@@ -52,6 +52,19 @@ static void drop(sim_net *net, int kind, const sim_iface *iface, sim_pkt *p) {
   sim_pkt_free(net, p);
 }
 
+static double backlog_bytes(const sim_link_dir *cfg, const link_state *ls,
+                            weft_tstamp now) {
+  if (cfg->bandwidth_bps == 0 || ls->busy_until <= now)
+    return 0.0;
+  return (double)(ls->busy_until - now) * (double)cfg->bandwidth_bps / 8e9;
+}
+
+size_t sim_iface_queued_bytes(const sim_iface *iface, int dir) {
+  dir = dir == SIM_DOWN ? SIM_DOWN : SIM_UP;
+  const sim_link_dir *cfg = dir == SIM_UP ? &iface->cfg.up : &iface->cfg.down;
+  return (size_t)(backlog_bytes(cfg, &iface->dir[dir], iface->net->now) + 0.5);
+}
+
 /* Serialization; returns the departure time, or NONE when the queue is
  * full. */
 static weft_tstamp serialize(const sim_link_dir *cfg, link_state *ls,
@@ -59,11 +72,9 @@ static weft_tstamp serialize(const sim_link_dir *cfg, link_state *ls,
   if (cfg->bandwidth_bps == 0)
     return now;
   weft_tstamp start = ls->busy_until > now ? ls->busy_until : now;
-  if (cfg->queue_bytes > 0) {
-    double backlog = (double)(start - now) * (double)cfg->bandwidth_bps / 8e9;
-    if (backlog + (double)len > (double)cfg->queue_bytes)
-      return WEFT_TSTAMP_NONE;
-  }
+  if (cfg->queue_bytes > 0 &&
+      backlog_bytes(cfg, ls, now) + (double)len > (double)cfg->queue_bytes)
+    return WEFT_TSTAMP_NONE;
   uint64_t bits = (uint64_t)len * 8u * 1000000000u;
   weft_tstamp tx = (bits + cfg->bandwidth_bps - 1) / cfg->bandwidth_bps;
   ls->busy_until = start + tx;

@@ -320,8 +320,12 @@ static void test_queue_limit(void **state) {
   send_stream(&t, 100, 1000, 0);
   const sim_link_counters *c = sim_iface_counters(sim_host_iface(t.a, 0), 0);
   assert_int_equal(c->dropped_queue, 90);
+  assert_int_equal(sim_iface_queued_bytes(sim_host_iface(t.a, 0), SIM_UP),
+                   10000);
   /* after 8 ms (one packet serialized) there is room for one more */
   assert_int_equal(sim_advance_by(net, 8 * MS), 0);
+  assert_int_equal(sim_iface_queued_bytes(sim_host_iface(t.a, 0), SIM_UP),
+                   9000);
   send_stream(&t, 2, 1000, 0);
   assert_int_equal(c->dropped_queue, 91);
   assert_int_equal(sim_advance_by(net, SEC), 0);
