@@ -145,6 +145,7 @@ void sim_link_init(sim_iface *iface, uint64_t seed);
 /* sim_nat.c: a packet reached the NAT through @p iface. */
 void sim_nat_arrive(sim_nat *nat, sim_iface *iface, sim_pkt *p);
 void sim_nat_free(sim_net *net, sim_nat *nat);
+int sim_nat_config_valid(const sim_nat_config *c);
 
 /* sim_topo.c / sim.c */
 sim_iface *sim_iface_new(sim_net *net, sim_node *node, sim_seg *seg,

@@ -35,14 +35,14 @@ void sim_nat_config_default(sim_nat_config *cfg, int kind) {
 }
 
 void sim_nat_free(sim_net *net, sim_nat *nat) {
-  for (size_t i = 0; i < nat->cfg.max_mappings; i++)
+  for (size_t i = 0; nat->maps != NULL && i < nat->cfg.max_mappings; i++)
     weft_free(net->mem, nat->maps[i].perms);
   weft_free(net->mem, nat->maps);
   weft_free(net->mem, nat->node.name);
   weft_free(net->mem, nat);
 }
 
-static int config_ok(const sim_nat_config *c) {
+int sim_nat_config_valid(const sim_nat_config *c) {
   return c->mapping >= SIM_NAT_MAP_EI && c->mapping <= SIM_NAT_MAP_APD &&
          c->filtering >= SIM_NAT_FILTER_EI &&
          c->filtering <= SIM_NAT_FILTER_APD && c->max_mappings > 0 &&
@@ -84,7 +84,7 @@ sim_nat *sim_nat_new(sim_net *net, const char *name, const sim_nat_config *cfg,
     cfg = &def;
   }
   weft_addr pub, in;
-  if (!config_ok(cfg) || outside == NULL || inside == NULL ||
+  if (!sim_nat_config_valid(cfg) || outside == NULL || inside == NULL ||
       outside == inside || inside->gateway != NULL || public_ip == NULL ||
       inside_ip == NULL || weft_addr_parse(&pub, public_ip, 0) != 0 ||
       weft_addr_parse(&in, inside_ip, 0) != 0)

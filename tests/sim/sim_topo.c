@@ -40,13 +40,15 @@ static int build_side(sim_topo *t, int i, const sim_nat_config *nat,
     *ip = sim_addr(s->public_host_ip, 0);
     return *host == NULL ? WEFT_ERR_NOMEM : 0;
   }
+  if (!sim_nat_config_valid(nat))
+    return WEFT_ERR_INVALID_ARGUMENT;
   t->lan[i] = sim_seg_new(t->net, s->lan_name);
   if (t->lan[i] == NULL)
     return WEFT_ERR_NOMEM;
   t->nat[i] = sim_nat_new(t->net, s->nat_name, nat, t->internet, s->public_ip,
                           wan, t->lan[i], s->inside_ip);
   if (t->nat[i] == NULL)
-    return WEFT_ERR_INVALID_ARGUMENT;
+    return WEFT_ERR_NOMEM;
   *host = sim_host_add(t->net, t->lan[i], s->host_name, s->host_ip, lan);
   *ip = sim_addr(s->host_ip, 0);
   return *host == NULL ? WEFT_ERR_NOMEM : 0;

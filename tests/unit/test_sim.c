@@ -988,6 +988,93 @@ static void test_topo_same_nat_and_ipv6(void **state) {
   sim_del(net);
 }
 
+/* An allocator that fails the n-th allocation and every one after it. */
+typedef struct failmem {
+  long left; /* allocations that still succeed; < 0: no limit */
+  int failed;
+} failmem;
+
+static int fm_ok(failmem *f) {
+  if (f->left < 0)
+    return 1;
+  if (f->left == 0) {
+    f->failed = 1;
+    return 0;
+  }
+  f->left--;
+  return 1;
+}
+
+static void *fm_malloc(size_t size, void *ud) {
+  return fm_ok(ud) ? malloc(size) : NULL;
+}
+
+static void fm_free(void *ptr, void *ud) {
+  (void)ud;
+  free(ptr);
+}
+
+static void *fm_calloc(size_t n, size_t size, void *ud) {
+  return fm_ok(ud) ? calloc(n, size) : NULL;
+}
+
+static void *fm_realloc(void *ptr, size_t size, void *ud) {
+  return fm_ok(ud) ? realloc(ptr, size) : NULL;
+}
+
+/* Builds and runs a NAT topology with traffic; returns whether every
+ * allocation succeeded. Failures must be reported, never crash or leak. */
+static int failing_run(long allow) {
+  failmem f = {allow, 0};
+  weft_mem mem = {&f, fm_malloc, fm_free, fm_calloc, fm_realloc};
+  sim_settings s;
+  sim_settings_default(&s);
+  s.max_packets = 64;
+  sim_net *net = NULL;
+  if (sim_new(&net, &s, &mem) != 0) {
+    assert_null(net);
+    return 0;
+  }
+  sim_nat_config cfg;
+  sim_nat_config_default(&cfg, SIM_NAT_SYMMETRIC);
+  cfg.max_mappings = 4;
+  sim_topo t;
+  int rv = sim_topo_nat(&t, net, &cfg, &cfg, NULL, NULL);
+  if (rv == 0)
+    rv = sim_topo_add_ipv6(&t, NULL);
+  if (rv == 0) {
+    for (int i = 0; i < 20; i++) {
+      xsend(net, "10.0.1.2", (uint16_t)(5000 + i % 3), "192.0.2.1", 3478);
+      xsend(net, "192.0.2.1", 3478, "203.0.113.1", 5000);
+      xsend(net, "10.0.2.2", 5000, "192.0.2.1", (uint16_t)(1 + i));
+    }
+    assert_int_equal(sim_advance_by(net, SEC), 0);
+  } else {
+    assert_int_equal(rv, WEFT_ERR_NOMEM);
+  }
+  sim_del(net);
+  return !f.failed;
+}
+
+static void test_failing_allocator(void **state) {
+  (void)state;
+  /* a bad NAT configuration is an argument error, not a memory one */
+  sim_net *net = new_net(1);
+  sim_nat_config bad;
+  sim_nat_config_default(&bad, SIM_NAT_FULL_CONE);
+  bad.port_min = 2000;
+  bad.port_max = 1000;
+  sim_topo t;
+  assert_int_equal(sim_topo_nat(&t, net, &bad, NULL, NULL, NULL),
+                   WEFT_ERR_INVALID_ARGUMENT);
+  sim_del(net);
+  long n = 0;
+  while (!failing_run(n) && n < 10000)
+    n++;
+  assert_true(n > 10);
+  assert_true(n < 10000);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lan_delivery),
@@ -1015,6 +1102,7 @@ int main(void) {
       cmocka_unit_test(test_nested_nat),
       cmocka_unit_test(test_trace),
       cmocka_unit_test(test_topo_same_nat_and_ipv6),
+      cmocka_unit_test(test_failing_allocator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
