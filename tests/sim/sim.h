@@ -109,14 +109,14 @@ typedef struct sim_settings {
  */
 void sim_settings_default(sim_settings *s);
 
-/** Counters of the whole simulator (sums over links/NATs are separate). */
+/** Counters of the whole simulator (links and NATs have their own). */
 typedef struct sim_counters {
-  uint64_t sent;                /**< datagrams accepted by sim_send() */
+  uint64_t sent;                /**< datagrams accepted for sending */
   uint64_t delivered;           /**< datagrams handed to an endpoint/inbox */
   uint64_t dropped_no_route;    /**< no interface nor gateway for the IP */
   uint64_t dropped_no_buffer;   /**< max_packets reached */
   uint64_t dropped_inbox;       /**< a host's inbox was full */
-  uint64_t dropped_no_listener; /**< reached a NAT's own address, no use */
+  uint64_t dropped_no_listener; /**< sent to a NAT's inside address */
 } sim_counters;
 
 /**
