@@ -53,6 +53,29 @@
  * are bounded by `sim_settings.max_packets`; beyond it new packets are
  * dropped and counted (`sim_counters.dropped_no_buffer`), never queued.
  *
+ * ## Example: two sans-IO objects behind NATs
+ * @code
+ *   sim_net *net;
+ *   sim_new(&net, NULL, NULL);                 // seed 1
+ *   sim_nat_config nat;
+ *   sim_nat_config_default(&nat, SIM_NAT_SYMMETRIC);
+ *   sim_link_dir d = {.delay = 20 * WEFT_MILLISECONDS, .loss = 0.01};
+ *   sim_link_config wan;
+ *   sim_link_config_symmetric(&wan, &d);
+ *   sim_topo t;
+ *   sim_topo_nat(&t, net, &nat, NULL, NULL, &wan); // a NATed, b public
+ *   // my_deadline/my_timeout/my_recv/my_poll_transmit wrap weft_X_* verbs
+ *   sim_endpoint_ops ops = {my_deadline, my_timeout, my_recv,
+ *                           my_poll_transmit, NULL};
+ *   sim_endpoint *ea = sim_endpoint_add(t.a, 5000, &ops, obj_a);
+ *   sim_endpoint_add(t.b, 6000, &ops, obj_b);
+ *   start(obj_a);                              // an API call queued output
+ *   sim_endpoint_drain(ea);
+ *   int rv = sim_run_until(net, 30 * WEFT_SECONDS, connected, obj_a, 0);
+ *   // rv == 1: connected within 30 s of virtual time
+ *   sim_del(net);
+ * @endcode
+ *
  * Threading: none; a `sim_net` and everything in it is used from one thread.
  * Callbacks (endpoint, trace) may call sim_send()/sim_endpoint_send() and read
  * counters, but must not create or delete topology objects or call
@@ -453,7 +476,8 @@ typedef struct sim_endpoint_ops {
   /**
    * Writes the next datagram into @p buf and its addresses into @p from /
    * @p to. Leave @p from unset (AF_UNSPEC, as given) to send from the
-   * host's first address of @p to's family with the endpoint's port.
+   * host's first address of @p to's family with the endpoint's port (a
+   * wildcard endpoint, port 0, should set @p from itself).
    * @return the length written, 0 when nothing is left, negative on error
    * (stops the drain).
    */
