@@ -233,6 +233,31 @@ WEFT_EXTERN int weft_stun_msg_check_integrity(const weft_stun_msg *msg,
                                               const uint8_t *key,
                                               size_t keylen);
 
+/**
+ * A keyed integrity context for a key used for many messages (an ICE
+ * password, a TURN long-term key): keying HMAC once makes each check or
+ * signature cheaper than weft_stun_msg_check_integrity() with the raw key.
+ * Holds both the HMAC-SHA1 and HMAC-SHA256 keying. Opaque; use from one
+ * thread at a time (checking with it mutates its internal HMAC state).
+ */
+typedef struct weft_stun_key weft_stun_key;
+
+/**
+ * Creates a keyed context for @p key (@p keylen bytes; the short-term
+ * password, or the output of weft_stun_long_term_key()). @p mem NULL: libc.
+ * Returns 0 or one of: WEFT_ERR_INVALID_ARGUMENT, WEFT_ERR_NOMEM,
+ * WEFT_ERR_CRYPTO.
+ */
+WEFT_EXTERN int weft_stun_key_new(weft_stun_key **out, const uint8_t *key,
+                                  size_t keylen, const weft_mem *mem);
+/** Frees a keyed context (NULL is fine). */
+WEFT_EXTERN void weft_stun_key_del(weft_stun_key *k);
+
+/** weft_stun_msg_check_integrity() with a keyed context; same returns
+ * (and WEFT_ERR_INVALID_ARGUMENT for a NULL @p k). */
+WEFT_EXTERN int weft_stun_msg_check_integrity_key(const weft_stun_msg *msg,
+                                                  weft_stun_key *k);
+
 /* ---- building ------------------------------------------------------------ */
 
 /**
@@ -289,6 +314,13 @@ WEFT_EXTERN int weft_stun_builder_add_integrity(weft_stun_builder *b,
 WEFT_EXTERN int weft_stun_builder_add_integrity_sha256(weft_stun_builder *b,
                                                        const uint8_t *key,
                                                        size_t keylen);
+/** MESSAGE-INTEGRITY (HMAC-SHA1) with a keyed context. */
+WEFT_EXTERN int weft_stun_builder_add_integrity_key(weft_stun_builder *b,
+                                                    weft_stun_key *k);
+/** MESSAGE-INTEGRITY-SHA256 (full 32 bytes) with a keyed context. */
+WEFT_EXTERN int weft_stun_builder_add_integrity_sha256_key(weft_stun_builder *b,
+                                                           weft_stun_key *k);
+/** FINGERPRINT: CRC-32 of the message so far XOR 0x5354554E. */
 WEFT_EXTERN int weft_stun_builder_add_fingerprint(weft_stun_builder *b);
 /** Returns the message length, or the first error met while building. */
 WEFT_EXTERN int weft_stun_builder_finish(weft_stun_builder *b);
