@@ -53,6 +53,37 @@ static void test_crc32c_hw_sw_agree(void **state) {
   assert_int_not_equal(a, weft_crc32c(0, buf, 1000));
 }
 
+/* Bit-at-a-time CRC-32, the definition, against the sliced fast path. */
+static uint32_t crc32_bitwise(uint32_t crc, const uint8_t *p, size_t len) {
+  crc = ~crc;
+  while (len--) {
+    crc ^= *p++;
+    for (int k = 0; k < 8; k++)
+      crc = (crc & 1) ? (crc >> 1) ^ 0xEDB88320u : crc >> 1;
+  }
+  return ~crc;
+}
+
+static void test_crc32_fast_path(void **state) {
+  (void)state;
+  weft_pcg pcg;
+  weft_pcg_seed(&pcg, 8489, 3);
+  static uint8_t buf[2048 + 8];
+  for (size_t i = 0; i < sizeof(buf); i++)
+    buf[i] = (uint8_t)weft_pcg_next(&pcg);
+  for (size_t len = 0; len < 40; len++) /* every tail length */
+    for (size_t off = 0; off < 8; off++)
+      assert_int_equal(weft_crc32(0, buf + off, len),
+                       crc32_bitwise(0, buf + off, len));
+  for (int iter = 0; iter < 200; iter++) {
+    size_t off = weft_pcg_bounded(&pcg, 8);
+    size_t len = weft_pcg_bounded(&pcg, 2048);
+    uint32_t seed = weft_pcg_next(&pcg);
+    assert_int_equal(weft_crc32(seed, buf + off, len),
+                     crc32_bitwise(seed, buf + off, len));
+  }
+}
+
 /* ---- addresses ----------------------------------------------------------- */
 
 static void roundtrip(const char *text, uint16_t defport, const char *want) {
@@ -438,6 +469,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_crc_check_values),
       cmocka_unit_test(test_crc32c_hw_sw_agree),
+      cmocka_unit_test(test_crc32_fast_path),
       cmocka_unit_test(test_addr_parse_format),
       cmocka_unit_test(test_addr_set_and_compare),
       cmocka_unit_test(test_addr_classify),
