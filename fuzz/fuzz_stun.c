@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf.h"
+#include "base/crc.h"
 #include "weft/stun.h"
 
 static const uint8_t fixed_key[] = "cLKf8Rb/Vv8aRlVDR4sdwYJd";
@@ -117,15 +119,45 @@ static void serve(const uint8_t *data, size_t size) {
   }
 }
 
+static void exercise(const weft_stun_msg *m) {
+  read_all(m);
+  weft_stun_msg_check_integrity(m, fixed_key, FIXED_KEYLEN);
+  weft_stun_msg_check_unknown(m);
+  reencode(m);
+}
+
+static uint8_t fixed[70000];
+
+/* A mutated message almost never keeps a valid FINGERPRINT: repair it in a
+ * copy so that everything behind the check is explored too. */
+static void repair_fingerprint(const weft_stun_msg *m, const uint8_t *data,
+                               size_t size) {
+  if (size > sizeof(fixed))
+    return;
+  memcpy(fixed, data, size);
+  const weft_stun_attr *fp = &m->attrs[m->fingerprint];
+  uint8_t hdr[WEFT_STUN_HEADER_LEN];
+  memcpy(hdr, fixed, sizeof(hdr));
+  weft_put_u16(hdr + 2, (uint16_t)(fp->offset + 8 - WEFT_STUN_HEADER_LEN));
+  uint32_t crc = weft_crc32(0, hdr, sizeof(hdr));
+  crc = weft_crc32(crc, fixed + WEFT_STUN_HEADER_LEN,
+                   fp->offset - WEFT_STUN_HEADER_LEN);
+  weft_put_u32(fixed + fp->offset + 4, crc ^ WEFT_STUN_FINGERPRINT_XOR);
+  weft_stun_msg again;
+  CHECK(weft_stun_msg_decode(&again, fixed, size) == 0);
+  exercise(&again);
+  serve(fixed, size);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   weft_stun_is_stun(data, size);
   weft_stun_msg m;
-  if (weft_stun_msg_decode(&m, data, size) == 0) {
+  int rv = weft_stun_msg_decode(&m, data, size);
+  if (rv == 0) {
     CHECK(weft_stun_is_stun(data, size));
-    read_all(&m);
-    weft_stun_msg_check_integrity(&m, fixed_key, FIXED_KEYLEN);
-    weft_stun_msg_check_unknown(&m);
-    reencode(&m);
+    exercise(&m);
+  } else if (rv == WEFT_ERR_STUN_FINGERPRINT) {
+    repair_fingerprint(&m, data, size);
   }
   serve(data, size);
   return 0;

@@ -355,8 +355,12 @@ weft_stun_server_settings_default(weft_stun_server_settings *s);
  * UNKNOWN-ATTRIBUTES; a malformed one, non-request, or another method
  * (unless a TURN server handles it first) is dropped and counted.
  *
+ * No allocation, no HMAC: the hot path of a STUN server. Thread-safe as
+ * long as each thread has its own @p stats.
+ *
  * @return the response length written to @p out (> 0), 0 when the input is
- *         dropped, or WEFT_ERR_BUFFER_TOO_SMALL.
+ *         dropped, WEFT_ERR_BUFFER_TOO_SMALL, or WEFT_ERR_INVALID_ARGUMENT
+ *         (a NULL argument, or @p from neither IPv4 nor IPv6).
  */
 WEFT_EXTERN int weft_stun_server_answer(const weft_stun_server_settings *s,
                                         weft_stun_server_stats *stats,
