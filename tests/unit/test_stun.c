@@ -1086,6 +1086,29 @@ static void test_server_420(void **state) {
   assert_null(weft_stun_msg_find(&m, WEFT_STUN_ATTR_XOR_MAPPED_ADDRESS));
 }
 
+/* The data files in tests/vectors/rfc5769/ are the same bytes. */
+static void check_vector_file(const char *name, const uint8_t *want,
+                              size_t len) {
+  char path[512];
+  snprintf(path, sizeof(path), "%s/rfc5769/%s", WEFT_TEST_VECTORS, name);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  uint8_t buf[512];
+  size_t n = fread(buf, 1, sizeof(buf), f);
+  fclose(f);
+  assert_int_equal(n, len);
+  assert_memory_equal(buf, want, len);
+}
+
+static void test_rfc5769_files(void **state) {
+  (void)state;
+  check_vector_file("sample_request.bin", rfc_req, sizeof(rfc_req));
+  check_vector_file("sample_ipv4_response.bin", rfc_resp4, sizeof(rfc_resp4));
+  check_vector_file("sample_ipv6_response.bin", rfc_resp6, sizeof(rfc_resp6));
+  check_vector_file("sample_request_long_term.bin", rfc_req_lt,
+                    sizeof(rfc_req_lt));
+}
+
 /* ---- builder errors, reasons, is_stun ------------------------------------ */
 
 static void test_builder_errors(void **state) {
@@ -1156,6 +1179,7 @@ int main(void) {
       cmocka_unit_test(test_rfc5769_ipv4_response),
       cmocka_unit_test(test_rfc5769_ipv6_response),
       cmocka_unit_test(test_rfc5769_long_term),
+      cmocka_unit_test(test_rfc5769_files),
       cmocka_unit_test(test_long_term_keys),
       cmocka_unit_test(test_userhash),
       cmocka_unit_test(test_integrity_sha256),
