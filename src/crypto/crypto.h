@@ -58,33 +58,6 @@ void weft_hmac_key_del(weft_hmac_key *k);
 int weft_hmac_key_compute(weft_hmac_key *k, const void *const *bufs,
                           const size_t *lens, size_t n, uint8_t *out);
 
-/**
- * A precomputed HMAC key (SHA-1 or SHA-256): the hash states after the
- * inner and outer padded key, held by value. No allocation, and computing
- * does not modify it (copies the states), so one weft_hmac_pre may be used
- * from several threads. About twice as fast as weft_hmac_key_compute() for
- * short messages such as STUN, since it skips the EVP provider layer.
- * Contents are private to src/crypto/.
- */
-typedef struct weft_hmac_pre {
-  int alg;
-  _Alignas(16) uint8_t inner[128];
-  _Alignas(16) uint8_t outer[128];
-} weft_hmac_pre;
-
-/** Keys @p k. Returns 0, WEFT_ERR_INVALID_ARGUMENT (alg not SHA-1/SHA-256)
- * or WEFT_ERR_CRYPTO. */
-int weft_hmac_pre_init(weft_hmac_pre *k, int alg, const void *key,
-                       size_t keylen);
-
-/** HMAC of the concatenation of @p n buffers with a precomputed key, into
- * @p out (20 or 32 bytes). Returns 0 or WEFT_ERR_CRYPTO. */
-int weft_hmac_pre_compute(const weft_hmac_pre *k, const void *const *bufs,
-                          const size_t *lens, size_t n, uint8_t *out);
-
-/** Wipes the key material. */
-void weft_hmac_pre_clear(weft_hmac_pre *k);
-
 /** Constant-time comparison: 1 when equal. */
 int weft_ct_equal(const void *a, const void *b, size_t len);
 

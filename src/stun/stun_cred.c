@@ -10,8 +10,8 @@
 
 struct weft_stun_key {
   const weft_mem *mem;
-  weft_hmac_pre sha1;
-  weft_hmac_pre sha256;
+  weft_hmac_key *sha1;
+  weft_hmac_key *sha256;
 };
 
 /* Where the HMAC key comes from: raw bytes, or a keyed context. */
@@ -24,16 +24,10 @@ typedef struct mac_src {
 static int mac_compute(const mac_src *src, int alg, const void *const *bufs,
                        const size_t *lens, size_t n, uint8_t *out) {
   if (src->k != NULL)
-    return weft_hmac_pre_compute(alg == WEFT_HASH_SHA1 ? &src->k->sha1
-                                                       : &src->k->sha256,
+    return weft_hmac_key_compute(alg == WEFT_HASH_SHA1 ? src->k->sha1
+                                                       : src->k->sha256,
                                  bufs, lens, n, out);
-  /* keying on the stack is cheaper than an EVP_MAC context per message */
-  weft_hmac_pre pre;
-  int rv = weft_hmac_pre_init(&pre, alg, src->key, src->keylen);
-  if (rv == 0)
-    rv = weft_hmac_pre_compute(&pre, bufs, lens, n, out);
-  weft_hmac_pre_clear(&pre);
-  return rv;
+  return weft_hmac(alg, src->key, src->keylen, bufs, lens, n, out);
 }
 
 int weft_stun_long_term_key(uint16_t alg, const char *username,
@@ -188,9 +182,9 @@ int weft_stun_key_new(weft_stun_key **out, const uint8_t *key, size_t keylen,
   if (k == NULL)
     return WEFT_ERR_NOMEM;
   k->mem = mem;
-  int rv = weft_hmac_pre_init(&k->sha1, WEFT_HASH_SHA1, key, keylen);
+  int rv = weft_hmac_key_new(&k->sha1, WEFT_HASH_SHA1, key, keylen);
   if (rv == 0)
-    rv = weft_hmac_pre_init(&k->sha256, WEFT_HASH_SHA256, key, keylen);
+    rv = weft_hmac_key_new(&k->sha256, WEFT_HASH_SHA256, key, keylen);
   if (rv != 0) {
     weft_stun_key_del(k);
     return rv;
@@ -202,7 +196,7 @@ int weft_stun_key_new(weft_stun_key **out, const uint8_t *key, size_t keylen,
 void weft_stun_key_del(weft_stun_key *k) {
   if (k == NULL)
     return;
-  weft_hmac_pre_clear(&k->sha1);
-  weft_hmac_pre_clear(&k->sha256);
+  weft_hmac_key_del(k->sha1);
+  weft_hmac_key_del(k->sha256);
   weft_free(k->mem, k);
 }
