@@ -58,6 +58,33 @@ void weft_hmac_key_del(weft_hmac_key *k);
 int weft_hmac_key_compute(weft_hmac_key *k, const void *const *bufs,
                           const size_t *lens, size_t n, uint8_t *out);
 
+/**
+ * An HMAC key (SHA-1 or SHA-256) held by value, up to 256 bytes: no
+ * allocation, nothing to free but a wipe. Each computation re-keys a
+ * per-thread OpenSSL context (as weft_hmac() does), so it costs the keying
+ * of one HMAC plus the message, and no memory per key. For objects that
+ * exist by the thousand (ICE agents); weft_hmac_key is a little faster for a
+ * key used very often and costs an OpenSSL context each.
+ */
+typedef struct weft_hmac_pre {
+  int alg;
+  size_t keylen;
+  uint8_t key[256];
+} weft_hmac_pre;
+
+/** Keys @p k. Returns 0 or WEFT_ERR_INVALID_ARGUMENT (alg not SHA-1 or
+ * SHA-256, key longer than 256 bytes). */
+int weft_hmac_pre_init(weft_hmac_pre *k, int alg, const void *key,
+                       size_t keylen);
+
+/** HMAC of the concatenation of @p n buffers into @p out (20 or 32 bytes).
+ * Returns 0 or WEFT_ERR_CRYPTO. */
+int weft_hmac_pre_compute(const weft_hmac_pre *k, const void *const *bufs,
+                          const size_t *lens, size_t n, uint8_t *out);
+
+/** Wipes the key. */
+void weft_hmac_pre_clear(weft_hmac_pre *k);
+
 /** Constant-time comparison: 1 when equal. */
 int weft_ct_equal(const void *a, const void *b, size_t len);
 

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 #include <pthread.h>
+#include <string.h>
 
 /* Fetched once: EVP_*_fetch costs more than hashing a STUN message. */
 static EVP_MD *mds[WEFT_HASH_SHA512 + 1];
@@ -115,16 +116,55 @@ int weft_hmac_key_compute(weft_hmac_key *k, const void *const *bufs,
   return mac_run(k->ctx, bufs, lens, n, out);
 }
 
+/* One context per thread and digest, created on first use with its digest
+ * set, then re-keyed for each one-shot HMAC: no allocation, no digest fetch
+ * per message. (Reachable until the thread exits.) */
+static _Thread_local EVP_MAC_CTX *scratch[WEFT_HASH_SHA512 + 1];
+
+static EVP_MAC_CTX *scratch_ctx(int alg) {
+  if (scratch[alg] == NULL) {
+    EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_mac);
+    static const uint8_t empty[1] = {0};
+    if (ctx == NULL || !mac_init(ctx, alg, empty, 0)) {
+      EVP_MAC_CTX_free(ctx);
+      return NULL;
+    }
+    scratch[alg] = ctx;
+  }
+  return scratch[alg];
+}
+
 int weft_hmac(int alg, const void *key, size_t keylen, const void *const *bufs,
               const size_t *lens, size_t n, uint8_t *out) {
   if (md_of(alg) == NULL || hmac_mac == NULL)
     return WEFT_ERR_CRYPTO;
-  EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(hmac_mac);
-  int rv = WEFT_ERR_CRYPTO;
-  if (ctx != NULL && mac_init(ctx, alg, key, keylen))
-    rv = mac_run(ctx, bufs, lens, n, out);
-  EVP_MAC_CTX_free(ctx);
-  return rv;
+  EVP_MAC_CTX *ctx = scratch_ctx(alg);
+  static const uint8_t empty[1] = {0};
+  if (ctx == NULL || EVP_MAC_init(ctx, keylen ? key : empty, keylen, NULL) != 1)
+    return WEFT_ERR_CRYPTO;
+  return mac_run(ctx, bufs, lens, n, out);
+}
+
+int weft_hmac_pre_init(weft_hmac_pre *k, int alg, const void *key,
+                       size_t keylen) {
+  if (k == NULL || (key == NULL && keylen > 0) || keylen > sizeof(k->key) ||
+      (alg != WEFT_HASH_SHA1 && alg != WEFT_HASH_SHA256))
+    return WEFT_ERR_INVALID_ARGUMENT;
+  memset(k, 0, sizeof(*k));
+  k->alg = alg;
+  k->keylen = keylen;
+  if (keylen > 0)
+    memcpy(k->key, key, keylen);
+  return 0;
+}
+
+int weft_hmac_pre_compute(const weft_hmac_pre *k, const void *const *bufs,
+                          const size_t *lens, size_t n, uint8_t *out) {
+  return weft_hmac(k->alg, k->key, k->keylen, bufs, lens, n, out);
+}
+
+void weft_hmac_pre_clear(weft_hmac_pre *k) {
+  OPENSSL_cleanse(k, sizeof(*k));
 }
 
 int weft_ct_equal(const void *a, const void *b, size_t len) {

@@ -366,6 +366,14 @@ static void check_hmac(int alg, const uint8_t *key, size_t keylen,
     assert_memory_equal(got, want, n);
   }
   weft_hmac_key_del(k);
+  weft_hmac_pre pre;
+  assert_int_equal(weft_hmac_pre_init(&pre, alg, key, keylen), 0);
+  for (int twice = 0; twice < 2; twice++) {
+    memset(got, 0, sizeof(got));
+    assert_int_equal(weft_hmac_pre_compute(&pre, bufs, lens, 2, got), 0);
+    assert_memory_equal(got, want, n);
+  }
+  weft_hmac_pre_clear(&pre);
 }
 
 static void test_hmac_vectors(void **state) {
@@ -380,6 +388,9 @@ static void test_hmac_vectors(void **state) {
   weft_hmac_key *bad = NULL;
   assert_int_not_equal(weft_hmac_key_new(&bad, 99, "k", 1), 0);
   assert_null(bad);
+  weft_hmac_pre pre;
+  assert_int_equal(weft_hmac_pre_init(&pre, WEFT_HASH_MD5, "k", 1),
+                   WEFT_ERR_INVALID_ARGUMENT);
   assert_true(weft_ct_equal("abc", "abc", 3));
   assert_false(weft_ct_equal("abc", "abd", 3));
   assert_int_equal(weft_hash_len(WEFT_HASH_MD5), 16);
