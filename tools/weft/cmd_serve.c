@@ -1,0 +1,198 @@
+/*
+ * `weft serve`: every server weft has, in one process, with defaults that
+ * work out of the box (`make run`). Each service is one entry of the
+ * services table: a start, a one-line description and a stop. Signaling and
+ * TURN join the table later.
+ */
+#include <string.h>
+
+#include "app.h"
+#include "cmds.h"
+
+/* Everything the services share: their settings and running state. */
+typedef struct serve_ctx {
+  uv_loop_t loop;
+  weft_log log;
+  int stats;
+  /* STUN */
+  int stun_enabled;
+  stunsrv_config stun_cfg;
+  stunsrv *stun;
+} serve_ctx;
+
+typedef struct serve_service {
+  const char *name;
+  int (*enabled)(const serve_ctx *ctx);
+  /** Starts; on failure writes one line to @p err and returns nonzero. */
+  int (*start)(serve_ctx *ctx, char *err, size_t errlen);
+  /** One line: what it serves, where ("STUN on udp+tcp ..."). */
+  void (*describe)(const serve_ctx *ctx, FILE *out);
+  void (*stop)(serve_ctx *ctx);
+} serve_service;
+
+/* ---- STUN ---------------------------------------------------------------- */
+
+static int stun_enabled(const serve_ctx *ctx) {
+  return ctx->stun_enabled;
+}
+
+static int stun_start(serve_ctx *ctx, char *err, size_t errlen) {
+  ctx->stun_cfg.log = ctx->log;
+  return stunsrv_start(&ctx->stun, &ctx->loop, &ctx->stun_cfg, err, errlen);
+}
+
+/* "STUN on udp+tcp [::]:3478 0.0.0.0:3478" (one entry per address). */
+static void stun_describe(const serve_ctx *ctx, FILE *out) {
+  const stunsrv_config *c = &ctx->stun_cfg;
+  fprintf(out, "STUN on %s",
+          c->udp && c->tcp ? "udp+tcp"
+          : c->udp         ? "udp"
+                           : "tcp");
+  size_t n = stunsrv_nbound(ctx->stun);
+  for (size_t i = 0; i < n; i++) {
+    const char *proto;
+    weft_addr a;
+    char text[WEFT_ADDR_STRLEN];
+    stunsrv_bound(ctx->stun, i, &proto, &a);
+    /* the TCP sockets repeat the UDP addresses unless only TCP runs */
+    if (c->udp && strcmp(proto, "tcp") == 0)
+      continue;
+    fprintf(out, " %s", weft_addr_format(&a, text, sizeof(text)));
+  }
+  fprintf(out, "\n");
+}
+
+static void stun_stop(serve_ctx *ctx) {
+  if (ctx->stats)
+    stun_print_stats(ctx->stun, stderr);
+  stunsrv_close(ctx->stun);
+  ctx->stun = NULL;
+}
+
+static const serve_service services[] = {
+    {"stun", stun_enabled, stun_start, stun_describe, stun_stop},
+};
+#define NSERVICES (sizeof(services) / sizeof(services[0]))
+
+/* ---- command line -------------------------------------------------------- */
+
+static void help(FILE *out) {
+  fprintf(out,
+          "usage: weft serve [options]\n"
+          "\n"
+          "Runs every weft service in one process until Ctrl-C (SIGINT) or "
+          "SIGTERM.\n"
+          "Services now: STUN (UDP and TCP).\n"
+          "\n"
+          "options:\n"
+          "      --stun-listen ADDR[:PORT]  STUN address, repeatable (default: "
+          "[::]:3478\n"
+          "                                 and 0.0.0.0:3478)\n"
+          "      --no-stun                  do not run the STUN server\n"
+          "      --log-level LEVEL          none, error, warn, info, debug, "
+          "trace (warn)\n"
+          "      --stats                    print counters to stderr on exit\n"
+          "  -h, --help                     this help\n");
+}
+
+enum { OPT_STUN_LISTEN = 256, OPT_NO_STUN, OPT_LOG_LEVEL, OPT_STATS };
+
+static const struct option opts[] = {
+    {"stun-listen", required_argument, NULL, OPT_STUN_LISTEN},
+    {"no-stun", no_argument, NULL, OPT_NO_STUN},
+    {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+    {"stats", no_argument, NULL, OPT_STATS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* Applies one option; returns 0, -1 for --help, or an exit status. */
+static int apply(int c, serve_ctx *ctx) {
+  switch (c) {
+  case OPT_STUN_LISTEN:
+    return stun_add_listen("serve", "--stun-listen", &ctx->stun_cfg, optarg);
+  case OPT_NO_STUN:
+    ctx->stun_enabled = 0;
+    return 0;
+  case OPT_LOG_LEVEL:
+    return cli_parse_log_level("serve", optarg, &ctx->log);
+  case OPT_STATS:
+    ctx->stats = 1;
+    return 0;
+  case 'h':
+    return -1;
+  default:
+    return CLI_EXIT_USAGE;
+  }
+}
+
+static int parse(serve_ctx *ctx, int argc, char **argv) {
+  int c, first = 1;
+  while ((c = cli_getopt("serve", argc, argv, "h", opts, first)) != -1) {
+    first = 0;
+    int r = c == '?' ? CLI_EXIT_USAGE : apply(c, ctx);
+    if (r != 0)
+      return r;
+  }
+  if (optind < argc)
+    return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+  return 0;
+}
+
+static void stop_all(void *arg) {
+  serve_ctx *ctx = arg;
+  fprintf(stderr, "weft serve: stopping\n");
+  for (size_t i = NSERVICES; i-- > 0;)
+    if (services[i].enabled(ctx))
+      services[i].stop(ctx);
+}
+
+/* Starts every enabled service; on failure stops those already started. */
+static int start_all(serve_ctx *ctx) {
+  char err[256];
+  for (size_t i = 0; i < NSERVICES; i++) {
+    if (!services[i].enabled(ctx))
+      continue;
+    if (services[i].start(ctx, err, sizeof(err)) != 0) {
+      for (size_t j = i; j-- > 0;)
+        if (services[j].enabled(ctx))
+          services[j].stop(ctx);
+      return cli_fail("serve", "%s: cannot listen on %s", services[i].name,
+                      err);
+    }
+  }
+  return 0;
+}
+
+static int run(int argc, char **argv) {
+  serve_ctx ctx;
+  memset(&ctx, 0, sizeof(ctx));
+  weft_log_default(&ctx.log);
+  ctx.stun_enabled = 1;
+  stunsrv_config_default(&ctx.stun_cfg);
+  int r = parse(&ctx, argc, argv);
+  if (r != 0)
+    return r == -1 ? (help(stdout), 0) : r;
+  uv_loop_init(&ctx.loop);
+  r = start_all(&ctx);
+  if (r == 0) {
+    size_t n = 0;
+    for (size_t i = 0; i < NSERVICES; i++) {
+      if (!services[i].enabled(&ctx))
+        continue;
+      printf("weft serve: ");
+      services[i].describe(&ctx, stdout);
+      n++;
+    }
+    if (n == 0)
+      printf("weft serve: no service enabled\n");
+    printf("weft serve: press Ctrl-C to stop\n");
+    fflush(stdout);
+    app_run_until_signal(&ctx.loop, stop_all, &ctx);
+  }
+  app_loop_close(&ctx.loop);
+  return r;
+}
+
+const cli_cmd cmd_serve = {"serve", "run every weft service (now: STUN)", help,
+                           run};

@@ -1,0 +1,27 @@
+/* The subcommands of the weft program, one file each (cmd_<name>.c). */
+#ifndef WEFT_TOOL_CMDS_H
+#define WEFT_TOOL_CMDS_H
+
+#include "cli.h"
+#include "stunsrv.h"
+
+extern const cli_cmd cmd_serve;
+extern const cli_cmd cmd_stun;
+extern const cli_cmd cmd_stun_client;
+extern const cli_cmd cmd_version;
+
+/**
+ * Adds one --listen value to @p cfg (replacing the defaults on first use).
+ * Prints a usage error for @p cmd and returns CLI_EXIT_USAGE when @p text
+ * is not an address or too many were given; returns 0 otherwise.
+ */
+int stun_add_listen(const char *cmd, const char *opt, stunsrv_config *cfg,
+                    const char *text);
+
+/** Prints "listening udp 127.0.0.1:3478" for every bound socket. */
+void stun_print_listening(const stunsrv *s, FILE *out);
+
+/** Prints the server's counters as one line to @p out. */
+void stun_print_stats(const stunsrv *s, FILE *out);
+
+#endif
