@@ -134,6 +134,11 @@ int net_listen(enum net_kind kind, const weft_addr *addr, int backlog,
   return fd;
 }
 
+void net_set_buffers(int fd, int bytes) {
+  (void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+  (void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &bytes, sizeof(bytes));
+}
+
 int net_local_addr(int fd, weft_addr *out) {
   struct sockaddr_storage ss;
   socklen_t len = sizeof(ss);

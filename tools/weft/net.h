@@ -39,6 +39,13 @@ enum net_kind { NET_UDP, NET_TCP };
 int net_listen(enum net_kind kind, const weft_addr *addr, int backlog,
                int pktinfo);
 
+/**
+ * Asks for socket buffers of @p bytes each way (best effort: the kernel caps
+ * them at net.core.rmem_max / wmem_max). A busy UDP server needs room to
+ * absorb bursts between two reads.
+ */
+void net_set_buffers(int fd, int bytes);
+
 /** The local address of @p fd. Returns 0 or a negative errno. */
 int net_local_addr(int fd, weft_addr *out);
 

@@ -21,6 +21,7 @@
 #define UDP_ROUNDS 16 /* batches per readiness event, for fairness */
 #define UDP_RXCAP 2048
 #define UDP_TXCAP WEFT_STUN_MAX_MSG
+#define UDP_SOCKBUF (4 * 1024 * 1024)
 
 union ctlbuf {
   struct cmsghdr align;
@@ -181,6 +182,7 @@ int stunsrv_udp_open(stunsrv *s, const weft_addr *addr) {
     close(fd);
     return -ENOMEM;
   }
+  net_set_buffers(fd, UDP_SOCKBUF);
   u->srv = s;
   u->fd = fd;
   u->pktinfo = weft_addr_is_any(addr);

@@ -1,0 +1,79 @@
+#!/bin/bash
+# `weft serve` (what `make run` starts): it says what it serves and where,
+# answers STUN there, and stops on SIGINT (Ctrl-C) and on SIGTERM.
+. "$(dirname "$0")/stun_lib.sh"
+
+for sig in INT TERM; do
+  P=$(free_port) || exit 1
+  "$WEFT_BIN" serve --stun-listen "127.0.0.1:$P" >"$STUN_TMP/serve.out" \
+    2>"$STUN_TMP/serve.err" &
+  SRV=$!
+  STUN_PIDS+=("$SRV")
+  for _ in $(seq 100); do
+    grep -q 'Ctrl-C' "$STUN_TMP/serve.out" && break
+    kill -0 $SRV 2>/dev/null || break
+    sleep 0.05
+  done
+  if grep -qx "weft serve: STUN on udp+tcp 127.0.0.1:$P" "$STUN_TMP/serve.out"; then
+    pass "SIG$sig run: serve announced STUN on 127.0.0.1:$P"
+  else
+    fail "announcement: $(cat "$STUN_TMP/serve.out" "$STUN_TMP/serve.err")"
+  fi
+  for proto in udp tcp; do
+    flag=()
+    [ $proto = tcp ] && flag=(--tcp)
+    run_bounded 10 "$WEFT_BIN" stun-client "127.0.0.1:$P" "${flag[@]}"
+    [[ $RC -eq 0 && "$OUT" =~ ^127\.0\.0\.1:[0-9]+$ ]] &&
+      pass "serve answered STUN over $proto: $OUT" ||
+      fail "serve over $proto: rc=$RC $OUT $ERR"
+  done
+  stop_pid $SRV $sig
+  [ "$STOP_RC" = 0 ] && pass "serve stopped on SIG$sig" ||
+    fail "serve on SIG$sig: exit $STOP_RC"
+done
+
+# The defaults: both families on 3478 on every interface. Binding the
+# wildcard addresses happens inside a network namespace of our own that has
+# only loopback, so nothing is exposed and 3478 is always free there.
+if unshare -n true 2>/dev/null; then
+  unshare -n bash -c '
+    ip link set lo up || exit 3
+    W=$1 T=$2
+    "$W" serve >"$T/def.out" 2>"$T/def.err" &
+    S=$!
+    for _ in $(seq 100); do
+      grep -q Ctrl-C "$T/def.out" && break
+      kill -0 $S 2>/dev/null || break
+      sleep 0.05
+    done
+    timeout -k 2 10 "$W" stun-client 127.0.0.1 >"$T/def.client" 2>&1
+    echo $? >"$T/def.client.rc"
+    if ip -6 addr show dev lo 2>/dev/null | grep -q "::1"; then
+      timeout -k 2 10 "$W" stun-client "[::1]" --tcp >>"$T/def.client" 2>&1
+      echo $? >>"$T/def.client.rc"
+    else
+      echo 0 >>"$T/def.client.rc" # no IPv6 here: skipped
+    fi
+    kill -INT $S
+    for _ in $(seq 50); do kill -0 $S 2>/dev/null || break; sleep 0.1; done
+    kill -9 $S 2>/dev/null
+    wait $S
+    echo $? >"$T/def.rc"
+  ' _ "$WEFT_BIN" "$STUN_TMP"
+  if grep -Eqx 'weft serve: STUN on udp\+tcp (\[::\]:3478 )?0\.0\.0\.0:3478' \
+    "$STUN_TMP/def.out"; then
+    pass "defaults: $(head -1 "$STUN_TMP/def.out")"
+  else
+    fail "defaults: $(cat "$STUN_TMP/def.out" "$STUN_TMP/def.err")"
+  fi
+  if [ "$(cat "$STUN_TMP/def.client.rc" | tr '\n' ' ')" = "0 0 " ]; then
+    pass "default port answers: $(cat "$STUN_TMP/def.client" | tr '\n' ' ')"
+  else
+    fail "default port: $(cat "$STUN_TMP/def.client")"
+  fi
+  [ "$(cat "$STUN_TMP/def.rc")" = 0 ] && pass "defaults: stopped on SIGINT" ||
+    fail "defaults: exit $(cat "$STUN_TMP/def.rc")"
+else
+  echo "SKIP: defaults (unshare -n not available)"
+fi
+finish
