@@ -94,6 +94,26 @@ expect_error 1 "^weft serve: stun: cannot listen on udp 127\.0\.0\.1:$P: address
 expect_error 1 "^weft stun: cannot listen on udp 192\.0\.2\.1:$P: address not available" \
   "$W" stun --listen "192.0.2.1:$P"
 
+# A privileged port as an unprivileged user.
+LOW=
+for _ in $(seq 50); do
+  c=$((600 + RANDOM % 400))
+  if [ -z "$(ss -Hanu "sport = :$c")" ]; then
+    LOW=$c
+    break
+  fi
+done
+START=$(cat /proc/sys/net/ipv4/ip_unprivileged_port_start 2>/dev/null || echo 0)
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && [ -n "$LOW" ] &&
+  [ "$START" -gt "$LOW" ] &&
+  setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$W"; then
+  expect_error 1 "^weft stun: cannot listen on udp 127\.0\.0\.1:$LOW: permission denied$" \
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$W" stun \
+    --listen "127.0.0.1:$LOW"
+else
+  echo "SKIP: permission denied (needs root, setpriv and a low port)"
+fi
+
 # Nothing listens: UDP times out after --timeout-ms, TCP is refused.
 Q=$(free_port) || exit 1
 START=$(date +%s%N)

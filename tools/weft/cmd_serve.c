@@ -27,6 +27,8 @@ typedef struct serve_service {
   int (*start)(serve_ctx *ctx, char *err, size_t errlen);
   /** One line: what it serves, where ("STUN on udp+tcp ..."). */
   void (*describe)(const serve_ctx *ctx, FILE *out);
+  /** How to try it, a command line (NULL: none). */
+  void (*hint)(const serve_ctx *ctx, FILE *out);
   void (*stop)(serve_ctx *ctx);
 } serve_service;
 
@@ -62,6 +64,29 @@ static void stun_describe(const serve_ctx *ctx, FILE *out) {
   fprintf(out, "\n");
 }
 
+/* "weft stun-client 127.0.0.1:3478": a loopback form of a bound address. */
+static void stun_hint(const serve_ctx *ctx, FILE *out) {
+  const char *proto;
+  weft_addr a;
+  char text[WEFT_ADDR_STRLEN];
+  size_t n = stunsrv_nbound(ctx->stun), pick = 0;
+  for (size_t i = n; i-- > 0;) { /* prefer UDP, then IPv4 */
+    stunsrv_bound(ctx->stun, i, &proto, &a);
+    if (strcmp(proto, "udp") == 0 &&
+        (weft_addr_family(&a) == AF_INET || pick == 0))
+      pick = i;
+  }
+  stunsrv_bound(ctx->stun, pick, &proto, &a);
+  if (weft_addr_is_any(&a)) {
+    uint16_t port = weft_addr_port(&a);
+    weft_addr_parse(&a, weft_addr_family(&a) == AF_INET ? "127.0.0.1" : "::1",
+                    port);
+  }
+  fprintf(out, "weft stun-client %s%s\n",
+          weft_addr_format(&a, text, sizeof(text)),
+          strcmp(proto, "tcp") == 0 ? " --tcp" : "");
+}
+
 static void stun_stop(serve_ctx *ctx) {
   if (ctx->stats)
     stun_print_stats(ctx->stun, stderr);
@@ -70,7 +95,7 @@ static void stun_stop(serve_ctx *ctx) {
 }
 
 static const serve_service services[] = {
-    {"stun", stun_enabled, stun_start, stun_describe, stun_stop},
+    {"stun", stun_enabled, stun_start, stun_describe, stun_hint, stun_stop},
 };
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 
@@ -186,6 +211,12 @@ static int run(int argc, char **argv) {
     }
     if (n == 0)
       printf("weft serve: no service enabled\n");
+    for (size_t i = 0; i < NSERVICES; i++) {
+      if (services[i].enabled(&ctx) && services[i].hint != NULL) {
+        printf("weft serve: try: ");
+        services[i].hint(&ctx, stdout);
+      }
+    }
     printf("weft serve: press Ctrl-C to stop\n");
     fflush(stdout);
     app_run_until_signal(&ctx.loop, stop_all, &ctx);
