@@ -28,6 +28,20 @@ else
   fail "mapped addresses differ: $OUT"
 fi
 
+# IPv6: turnutils_stunclient to weft on [::1].
+if have_ipv6; then
+  P6=$(free_port) || exit 1
+  start_weft_stun srv6 2 --listen "[::1]:$P6" || exit 1
+  run_bounded 20 turnutils_stunclient -p "$P6" ::1
+  if [ $RC -eq 0 ] && grep -Eq 'IPv6\. UDP reflexive addr: ::1:[0-9]+' <<<"$OUT"; then
+    pass "turnutils_stunclient over IPv6 got ::1 from weft"
+  else
+    fail "turnutils_stunclient ::1: rc=$RC out='$OUT' err='$ERR'"
+  fi
+else
+  echo "SKIP: IPv6: no IPv6 loopback on this host"
+fi
+
 stop_pid $SRV
 if [ "$STOP_RC" = 0 ] && grep -Eq 'answered [1-9]' "$STUN_TMP/srv.err"; then
   pass "weft answered: $(cat "$STUN_TMP/srv.err")"

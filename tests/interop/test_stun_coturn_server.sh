@@ -9,7 +9,13 @@ if ! command -v turnserver >/dev/null; then
 fi
 P=$(free_port) || exit 1
 : >"$STUN_TMP/userdb"
-turnserver -n --listening-ip=127.0.0.1 --listening-port="$P" \
+V6=0
+LISTEN=(--listening-ip=127.0.0.1)
+if have_ipv6; then
+  V6=1
+  LISTEN+=(--listening-ip=::1)
+fi
+turnserver -n "${LISTEN[@]}" --listening-port="$P" \
   --relay-ip=127.0.0.1 --no-tls --no-dtls --no-cli --log-file=stdout \
   --pidfile="$STUN_TMP/turn.pid" --userdb="$STUN_TMP/userdb" --simple-log \
   >"$STUN_TMP/turn.log" 2>&1 &
@@ -44,4 +50,20 @@ for proto in udp tcp; do
     fail "$proto: rc=$RC out='$OUT' err='$ERR' (want 127.0.0.1:$L)"
   fi
 done
+if [ $V6 -eq 1 ]; then
+  for proto in udp tcp; do
+    flag=()
+    [ $proto = tcp ] && flag=(--tcp)
+    L=$(free_port) || exit 1
+    run_bounded 15 "$WEFT_BIN" stun-client "[::1]:$P" "${flag[@]}" \
+      --local "[::1]:$L"
+    if [ $RC -eq 0 ] && [ "$OUT" = "[::1]:$L" ]; then
+      pass "$proto v6: coturn mapped us to $OUT"
+    else
+      fail "$proto v6: rc=$RC out='$OUT' err='$ERR' (want [::1]:$L)"
+    fi
+  done
+else
+  echo "SKIP: IPv6: no IPv6 loopback on this host"
+fi
 finish
