@@ -78,6 +78,8 @@ typedef struct tlink {
   size_t first_len;
   uint8_t second[1500]; /* first datagram from the server */
   size_t second_len;
+  uint8_t client2[1500]; /* the client's second datagram */
+  size_t client2_len;
 } tlink;
 
 static void settings_for(weft_dtls_settings *s, weft_cert *mine,
@@ -158,6 +160,10 @@ static void drain_transmit(tlink *l, int from, size_t mtu) {
     assert_true((size_t)n <= mtu);
     if ((size_t)n > p->max_dgram)
       p->max_dgram = (size_t)n;
+    if (from == 0 && p->tx_dgrams == 1) {
+      memcpy(l->client2, buf, (size_t)n);
+      l->client2_len = (size_t)n;
+    }
     if (p->tx_dgrams++ == 0) {
       if (from == 0) {
         memcpy(l->first, buf, (size_t)n);
@@ -692,12 +698,15 @@ static void test_wire_extensions(void **state) {
   assert_memory_equal(v, chosen, sizeof(chosen));
   assert_int_equal(hello_has_ext(l->second, l->second_len, 23, &v, &vl), 1);
   const char *dump = getenv("WEFT_DTLS_DUMP_CLIENTHELLO");
-  if (dump != NULL) { /* seeds fuzz/corpus/dtls: [u16 length][datagram] */
+  if (dump != NULL) { /* seeds fuzz/corpus/dtls: ([u16 length][datagram])* */
     FILE *f = fopen(dump, "wb");
     assert_non_null(f);
     uint8_t hdr[2] = {(uint8_t)(l->first_len >> 8), (uint8_t)l->first_len};
     fwrite(hdr, 1, 2, f);
     fwrite(l->first, 1, l->first_len, f);
+    hdr[0] = (uint8_t)(l->client2_len >> 8), hdr[1] = (uint8_t)l->client2_len;
+    fwrite(hdr, 1, 2, f);
+    fwrite(l->client2, 1, l->client2_len, f);
     fclose(f);
   }
   link_del(l);
