@@ -861,6 +861,60 @@ static void test_cert_settings(void **state) {
   assert_int_equal(weft_srtp_profile_lengths(3, &k, &s), WEFT_ERR_UNSUPPORTED);
 }
 
+/* ---- allocation failures
+ * ----------------------------------------------------- */
+
+typedef struct failmem {
+  int left; /* allocations that succeed; then every one fails */
+} failmem;
+
+static void *fm_malloc(size_t n, void *u) {
+  failmem *f = u;
+  return f->left-- > 0 ? malloc(n) : NULL;
+}
+static void fm_free(void *p, void *u) {
+  (void)u;
+  free(p);
+}
+static void *fm_calloc(size_t a, size_t b, void *u) {
+  failmem *f = u;
+  return f->left-- > 0 ? calloc(a, b) : NULL;
+}
+static void *fm_realloc(void *p, size_t n, void *u) {
+  failmem *f = u;
+  return f->left-- > 0 ? realloc(p, n) : NULL;
+}
+
+static void test_alloc_failures(void **state) {
+  (void)state;
+  int connected = 0;
+  for (int n = 0; n < 40; n++) {
+    failmem fm = {n};
+    weft_mem mem = {&fm, fm_malloc, fm_free, fm_calloc, fm_realloc};
+    weft_dtls_settings cs, ss;
+    settings_for(&cs, ec_a, ec_b, WEFT_DTLS_CLIENT);
+    settings_for(&ss, ec_b, ec_a, WEFT_DTLS_SERVER);
+    tlink *l = calloc(1, sizeof(*l));
+    assert_non_null(l);
+    int rc = weft_dtls_new(&l->p[0].d, &cs, &mem);
+    int rs = weft_dtls_new(&l->p[1].d, &ss, &mem);
+    if (rc != 0 || rs != 0) {
+      assert_true(rc == WEFT_ERR_NOMEM || rs == WEFT_ERR_NOMEM);
+      link_del(l);
+      continue;
+    }
+    l->now = WEFT_SECONDS;
+    l->delay = WEFT_MILLISECONDS;
+    weft_pcg_seed(&l->pcg, 1, 1);
+    weft_dtls_start(l->p[0].d, l->now);
+    run(l, l->now + 300 * WEFT_SECONDS, 1200);
+    if (l->p[0].done && l->p[1].done)
+      connected++;
+    link_del(l);
+  }
+  assert_true(connected > 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_fingerprint_text),
@@ -880,6 +934,7 @@ int main(void) {
       cmocka_unit_test(test_close_notify),
       cmocka_unit_test(test_garbage),
       cmocka_unit_test(test_wire_extensions),
+      cmocka_unit_test(test_alloc_failures),
   };
   return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
