@@ -208,7 +208,8 @@ enum weft_dtls_role {
 typedef struct weft_dtls_settings {
   const weft_cert *cert; /**< local certificate, required */
   int role;              /**< enum weft_dtls_role */
-  /** Expected peer fingerprints; the certificate must match one of them. */
+  /** Expected peer fingerprints: the peer's certificate is accepted when it
+   * matches one of them (any hash function), refused when none are given. */
   weft_fingerprint remote_fingerprints[WEFT_DTLS_MAX_FINGERPRINTS];
   size_t nremote_fingerprints;
   /** Largest datagram weft_dtls_poll_transmit() produces; default 1200. */
@@ -263,9 +264,11 @@ WEFT_EXTERN int weft_dtls_start(weft_dtls *d, weft_tstamp now);
 
 /**
  * Processes one datagram from the network (its first byte in 20..63, RFC
- * 7983). Malformed datagrams, datagrams after the end of the connection and
- * records OpenSSL rejects are dropped and counted (weft_dtls_stats), never
- * fatal. Handshake failures (fingerprint mismatch, alert) are reported as a
+ * 7983). Malformed datagrams (bad record framing, an encrypted record too
+ * short for its cipher), datagrams before a server's ClientHello or after
+ * the end of the connection are dropped and counted (rx_dropped); records
+ * that fail authentication are dropped silently by OpenSSL. None is fatal.
+ * Handshake failures (fingerprint mismatch, alert) are reported as a
  * WEFT_DTLS_EVENT_FAILED event. Returns 0 or WEFT_ERR_INVALID_ARGUMENT.
  */
 WEFT_EXTERN int weft_dtls_recv(weft_dtls *d, weft_tstamp now,
