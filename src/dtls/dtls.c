@@ -316,7 +316,8 @@ int weft_dtls_handle_timeout(weft_dtls *d, weft_tstamp now) {
     return 0;
   }
   size_t a = d->rtx_off[d->copies_sent], b = d->rtx_off[d->copies_sent + 1];
-  weft_dtls_fifo_push(d->mem, &d->out, d->rtx + a, b - a, NULL, 0, 1);
+  if (b > a) /* empty only when memory ran out while it was made */
+    weft_dtls_fifo_push(d->mem, &d->out, d->rtx + a, b - a, NULL, 0, 1);
   d->copies_sent++;
   d->stats.retransmits++;
   d->rto = d->rto * 2 > d->s.max_rto ? d->s.max_rto : d->rto * 2;
