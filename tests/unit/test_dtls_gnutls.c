@@ -133,8 +133,11 @@ static void flush(run_state *r, weft_tstamp now) {
   }
 }
 
-static void test_gnutls_client(void **state) {
-  (void)state;
+static void gnutls_client_check(run_state *rs, const char *out, int sent_reply);
+
+/* gnutls-cli as the client of a weft server; @p with_cert 0: it sends no
+ * certificate, which the server must refuse. */
+static void gnutls_client(int with_cert) {
   if (access(GNUTLS_CLI, X_OK) != 0)
     skip();
   weft_cert *sc, *cc;
@@ -179,6 +182,10 @@ static void test_gnutls_client(void **state) {
                   keyarg,
                   "127.0.0.1",
                   NULL};
+  if (!with_cert) {
+    argv[7] = "127.0.0.1";
+    argv[8] = NULL;
+  }
   child c;
   spawn(&c, argv);
 
@@ -226,6 +233,33 @@ static void test_gnutls_client(void **state) {
     }
   }
   reap(&c);
+  if (!with_cert) { /* refused: the server asks for a certificate */
+    assert_int_equal(r.failed, WEFT_ERR_DTLS_HANDSHAKE);
+    assert_false(r.done);
+  } else {
+    gnutls_client_check(&r, out, sent_reply);
+  }
+  weft_dtls_del(r.d);
+  close(r.sock);
+  unlink(cpath);
+  unlink(kpath);
+  weft_cert_del(sc);
+  weft_cert_del(cc);
+}
+
+static void test_gnutls_client(void **state) {
+  (void)state;
+  gnutls_client(1);
+}
+
+static void test_gnutls_client_without_cert(void **state) {
+  (void)state;
+  gnutls_client(0);
+}
+
+static void gnutls_client_check(run_state *rs, const char *out,
+                                int sent_reply) {
+  run_state r = *rs;
   if (getenv("SHOW") || !r.done || !sent_reply ||
       !strstr(out, "hello from weft"))
     fprintf(stderr, "gnutls-cli output:\n%s\n", out);
@@ -241,13 +275,6 @@ static void test_gnutls_client(void **state) {
   weft_dtls_info info;
   weft_dtls_get_info(r.d, &info);
   assert_int_equal(info.extended_master_secret, 1);
-
-  weft_dtls_del(r.d);
-  close(r.sock);
-  unlink(cpath);
-  unlink(kpath);
-  weft_cert_del(sc);
-  weft_cert_del(cc);
 }
 
 /* A port that was free a moment ago (for the server we start). */
@@ -363,6 +390,7 @@ int main(void) {
   signal(SIGPIPE, SIG_IGN);
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_gnutls_client),
+      cmocka_unit_test(test_gnutls_client_without_cert),
       cmocka_unit_test(test_gnutls_server),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
