@@ -470,6 +470,31 @@ static void test_fingerprint_other_hash(void **state) {
   link_del(l);
 }
 
+static void test_late_fingerprints(void **state) {
+  (void)state;
+  for (int late = 0; late < 2; late++) {
+    weft_dtls_settings cs, ss;
+    settings_for(&cs, ec_a, ec_b, WEFT_DTLS_CLIENT);
+    settings_for(&ss, ec_b, ec_a, WEFT_DTLS_SERVER);
+    weft_fingerprint fp = ss.remote_fingerprints[0];
+    ss.nremote_fingerprints = 0; /* the answer has not arrived yet */
+    tlink *l = link_new(&cs, &ss, 0, 12);
+    if (late) /* it arrives before the client's certificate does */
+      assert_int_equal(weft_dtls_set_remote_fingerprints(l->p[1].d, &fp, 1), 0);
+    assert_int_equal(weft_dtls_set_remote_fingerprints(l->p[1].d, &fp, 5),
+                     WEFT_ERR_INVALID_ARGUMENT);
+    assert_int_equal(weft_dtls_start(l->p[0].d, l->now), 0);
+    run(l, l->now + 10 * WEFT_SECONDS, 1200);
+    if (late) {
+      assert_connected(l);
+    } else { /* no fingerprint: every certificate is refused */
+      assert_int_equal(l->p[1].reason, WEFT_ERR_DTLS_FINGERPRINT);
+      assert_int_equal(l->p[0].reason, WEFT_ERR_DTLS_ALERT);
+    }
+    link_del(l);
+  }
+}
+
 static void test_retransmit_schedule(void **state) {
   (void)state;
   weft_dtls_settings cs;
@@ -927,6 +952,7 @@ int main(void) {
       cmocka_unit_test(test_write_before_handshake),
       cmocka_unit_test(test_fingerprint_mismatch),
       cmocka_unit_test(test_fingerprint_other_hash),
+      cmocka_unit_test(test_late_fingerprints),
       cmocka_unit_test(test_retransmit_schedule),
       cmocka_unit_test(test_loss),
       cmocka_unit_test(test_loss_rsa_small_mtu),
