@@ -209,7 +209,8 @@ typedef struct weft_dtls_settings {
   const weft_cert *cert; /**< local certificate, required */
   int role;              /**< enum weft_dtls_role */
   /** Expected peer fingerprints: the peer's certificate is accepted when it
-   * matches one of them (any hash function), refused when none are given. */
+   * matches one of them (any hash function). None yet: the handshake waits
+   * for weft_dtls_set_remote_fingerprints() (see there). */
   weft_fingerprint remote_fingerprints[WEFT_DTLS_MAX_FINGERPRINTS];
   size_t nremote_fingerprints;
   /** Largest datagram weft_dtls_poll_transmit() produces; default 1200. */
@@ -246,10 +247,13 @@ WEFT_EXTERN int weft_dtls_new(weft_dtls **out,
 WEFT_EXTERN void weft_dtls_del(weft_dtls *d);
 
 /**
- * Replaces the expected peer fingerprints (when the answer arrives after the
- * endpoint was created). They are checked when the peer's Certificate
- * arrives. Returns 0 or WEFT_ERR_INVALID_ARGUMENT (more than
- * WEFT_DTLS_MAX_FINGERPRINTS).
+ * Replaces the expected peer fingerprints (when the SDP answer arrives after
+ * the endpoint was created). While there are none, the peer's datagrams
+ * that may carry its certificate (all but a server's first ClientHello) are
+ * held, up to 32 KiB, and processed here once fingerprints are given; the
+ * own flights keep being resent meanwhile (and time out if they never
+ * come). Returns 0 or WEFT_ERR_INVALID_ARGUMENT (more than
+ * WEFT_DTLS_MAX_FINGERPRINTS, or a malformed one).
  */
 WEFT_EXTERN int weft_dtls_set_remote_fingerprints(weft_dtls *d,
                                                   const weft_fingerprint *fps,

@@ -25,6 +25,8 @@
 /* Smallest encrypted record: GCM explicit nonce and tag (ChaCha20-Poly1305
  * needs 16, CBC more). */
 #define MIN_ENCRYPTED 24
+/* Datagrams kept while the remote fingerprint is unknown. */
+#define HELD_BYTES (32 * 1024)
 
 typedef struct ev_hdr {
   size_t size;
@@ -86,6 +88,8 @@ int weft_dtls_new(weft_dtls **out, const weft_dtls_settings *settings,
   d->out.align = 1;
   d->events.limit = settings->recv_queue_bytes;
   d->events.align = sizeof(size_t);
+  d->held.limit = HELD_BYTES;
+  d->held.align = 1;
   d->scratch = weft_malloc(mem, WEFT_DTLS_MAX_RECORD);
   if (d->scratch == NULL) {
     weft_dtls_del(d);
@@ -107,10 +111,13 @@ void weft_dtls_del(weft_dtls *d) {
   SSL_free(d->ssl);
   weft_dtls_fifo_free(d->mem, &d->out);
   weft_dtls_fifo_free(d->mem, &d->events);
+  weft_dtls_fifo_free(d->mem, &d->held);
   weft_free(d->mem, d->rtx);
   weft_free(d->mem, d->scratch);
   weft_free(d->mem, d);
 }
+
+static void replay_held(weft_dtls *d);
 
 int weft_dtls_set_remote_fingerprints(weft_dtls *d, const weft_fingerprint *fps,
                                       size_t n) {
@@ -119,6 +126,8 @@ int weft_dtls_set_remote_fingerprints(weft_dtls *d, const weft_fingerprint *fps,
   if (n > 0)
     memcpy(d->s.remote_fingerprints, fps, n * sizeof(*fps));
   d->s.nremote_fingerprints = n;
+  if (n > 0)
+    replay_held(d);
   return 0;
 }
 
@@ -309,7 +318,10 @@ weft_tstamp weft_dtls_deadline(const weft_dtls *d) {
 }
 
 int weft_dtls_handle_timeout(weft_dtls *d, weft_tstamp now) {
-  if (d == NULL || !d->flight_active || now < d->rtx_deadline)
+  if (d == NULL)
+    return 0;
+  d->last_now = now;
+  if (!d->flight_active || now < d->rtx_deadline)
     return 0;
   if (d->copies_sent >= d->copies_made) {
     fail(d, WEFT_ERR_TIMEOUT);
@@ -424,6 +436,7 @@ int weft_dtls_start(weft_dtls *d, weft_tstamp now) {
   if (d->s.role != WEFT_DTLS_CLIENT || d->state != WEFT_DTLS_STATE_NEW)
     return WEFT_ERR_INVALID_STATE;
   d->state = WEFT_DTLS_STATE_HANDSHAKING;
+  d->last_now = now;
   pump(d);
   after_ssl(d, now);
   return d->state == WEFT_DTLS_STATE_FAILED ? WEFT_ERR_DTLS_HANDSHAKE : 0;
@@ -453,19 +466,9 @@ static int datagram_ok(const weft_dtls *d, const uint8_t *p, size_t len) {
          p[4] == 0 && p[WEFT_DTLS_RECORD_HEADER] == 1;
 }
 
-int weft_dtls_recv(weft_dtls *d, weft_tstamp now, const uint8_t *data,
-                   size_t len) {
-  if (d == NULL || (data == NULL && len > 0))
-    return WEFT_ERR_INVALID_ARGUMENT;
-  release_event(d);
-  d->stats.rx_datagrams++;
-  int live = d->state == WEFT_DTLS_STATE_HANDSHAKING ||
-             d->state == WEFT_DTLS_STATE_CONNECTED ||
-             (d->state == WEFT_DTLS_STATE_NEW && d->s.role == WEFT_DTLS_SERVER);
-  if (!live || !datagram_ok(d, data, len)) {
-    d->stats.rx_dropped++;
-    return 0;
-  }
+/* Hands one well-formed datagram to OpenSSL. */
+static void feed(weft_dtls *d, weft_tstamp now, const uint8_t *data,
+                 size_t len) {
   if (d->state == WEFT_DTLS_STATE_NEW)
     d->state = WEFT_DTLS_STATE_HANDSHAKING;
   d->in = data;
@@ -476,6 +479,51 @@ int weft_dtls_recv(weft_dtls *d, weft_tstamp now, const uint8_t *data,
   d->in = NULL;
   d->in_len = 0;
   after_ssl(d, now);
+}
+
+/* Without a remote fingerprint (the SDP answer is late) the peer's
+ * certificate cannot be checked: its datagrams wait, all but the ClientHello
+ * that starts a server, until weft_dtls_set_remote_fingerprints(). */
+static int must_hold(const weft_dtls *d) {
+  return d->s.nremote_fingerprints == 0 &&
+         d->state == WEFT_DTLS_STATE_HANDSHAKING;
+}
+
+static void hold(weft_dtls *d, const uint8_t *data, size_t len) {
+  uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+  if (weft_dtls_fifo_push(d->mem, &d->held, hdr, 2, data, len, 0) != 0)
+    d->stats.rx_dropped++;
+}
+
+static void replay_held(weft_dtls *d) {
+  dtls_fifo *f = &d->held;
+  while (f->tail - f->head >= 2 && d->state == WEFT_DTLS_STATE_HANDSHAKING) {
+    size_t len = (size_t)f->buf[f->head] << 8 | f->buf[f->head + 1];
+    const uint8_t *p = f->buf + f->head + 2;
+    f->head += 2 + len;
+    feed(d, d->last_now, p, len);
+  }
+  weft_dtls_fifo_free(d->mem, f);
+}
+
+int weft_dtls_recv(weft_dtls *d, weft_tstamp now, const uint8_t *data,
+                   size_t len) {
+  if (d == NULL || (data == NULL && len > 0))
+    return WEFT_ERR_INVALID_ARGUMENT;
+  release_event(d);
+  d->last_now = now;
+  d->stats.rx_datagrams++;
+  int live = d->state == WEFT_DTLS_STATE_HANDSHAKING ||
+             d->state == WEFT_DTLS_STATE_CONNECTED ||
+             (d->state == WEFT_DTLS_STATE_NEW && d->s.role == WEFT_DTLS_SERVER);
+  if (!live || !datagram_ok(d, data, len)) {
+    d->stats.rx_dropped++;
+    return 0;
+  }
+  if (must_hold(d))
+    hold(d, data, len);
+  else
+    feed(d, now, data, len);
   return 0;
 }
 

@@ -54,8 +54,11 @@ struct weft_dtls {
   weft_tstamp rto, rtx_deadline;
   /* Events, application data inline (entries: ev_hdr + payload). */
   dtls_fifo events;
-  size_t release;   /* bytes of the last polled entry, freed on next call */
-  uint8_t *scratch; /* one record of plaintext */
+  /* Datagrams waiting for the remote fingerprint: [u16 length][bytes]. */
+  dtls_fifo held;
+  weft_tstamp last_now; /* the latest time given to any call */
+  size_t release;       /* bytes of the last polled entry, freed on next call */
+  uint8_t *scratch;     /* one record of plaintext */
   int fp_mismatch, alert_fatal_rcvd, close_sent;
   weft_fingerprint remote_fp;
   weft_dtls_stats stats;
