@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -62,6 +63,8 @@ static void spawn(child *c, char *const argv[]) {
   c->pid = fork();
   assert_true(c->pid >= 0);
   if (c->pid == 0) {
+    /* dies with the test, even when an assertion skips reap() */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
     dup2(pin[0], 0);
     dup2(pout[1], 1);
     dup2(pout[1], 2);
