@@ -93,11 +93,15 @@ static void info_cb(const SSL *ssl, int where, int ret) {
     weft_dtls_on_alert(SSL_get_app_data(ssl), (where & SSL_CB_WRITE) != 0, ret);
 }
 
+/* 1 when @p peer matches an expected fingerprint; its SHA-256 goes to
+ * d->remote_fp either way. */
 static int fingerprint_matches(weft_dtls *d, X509 *peer) {
+  weft_dtls_cert_digest(peer, WEFT_FINGERPRINT_SHA256, &d->remote_fp);
   for (size_t i = 0; i < d->s.nremote_fingerprints; i++) {
     const weft_fingerprint *want = &d->s.remote_fingerprints[i];
-    weft_fingerprint got;
-    if (weft_dtls_cert_digest(peer, want->alg, &got) == 0 &&
+    weft_fingerprint got = d->remote_fp;
+    if ((want->alg == WEFT_FINGERPRINT_SHA256 ||
+         weft_dtls_cert_digest(peer, want->alg, &got) == 0) &&
         weft_fingerprint_equal(&got, want))
       return 1;
   }
@@ -115,10 +119,10 @@ static int cert_verify_cb(X509_STORE_CTX *sctx, void *arg) {
   if (d == NULL || peer == NULL)
     return 0;
   if (fingerprint_matches(d, peer)) {
-    weft_dtls_cert_digest(peer, WEFT_FINGERPRINT_SHA256, &d->remote_fp);
     X509_STORE_CTX_set_error(sctx, X509_V_OK);
     return 1;
   }
+  memset(&d->remote_fp, 0, sizeof(d->remote_fp));
   d->fp_mismatch = 1;
   X509_STORE_CTX_set_error(sctx, X509_V_ERR_CERT_REJECTED);
   return 0;
