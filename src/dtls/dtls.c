@@ -90,11 +90,6 @@ int weft_dtls_new(weft_dtls **out, const weft_dtls_settings *settings,
   d->events.align = sizeof(size_t);
   d->held.limit = HELD_BYTES;
   d->held.align = 1;
-  d->scratch = weft_malloc(mem, WEFT_DTLS_MAX_RECORD);
-  if (d->scratch == NULL) {
-    weft_dtls_del(d);
-    return WEFT_ERR_NOMEM;
-  }
   rv = weft_dtls_ssl_new(d, settings->cert->ctx);
   d->s.cert = NULL; /* the SSL holds the context; the cert may go */
   if (rv != 0) {
@@ -113,7 +108,6 @@ void weft_dtls_del(weft_dtls *d) {
   weft_dtls_fifo_free(d->mem, &d->events);
   weft_dtls_fifo_free(d->mem, &d->held);
   weft_free(d->mem, d->rtx);
-  weft_free(d->mem, d->scratch);
   weft_free(d->mem, d);
 }
 
@@ -401,17 +395,18 @@ static void on_peer_close(weft_dtls *d) {
   send_close_notify(d);
 }
 
-/* Reads every application record of the datagram just given. */
-static void read_records(weft_dtls *d) {
+/* Reads every application record of the datagram just given into @p buf
+ * (room for the largest record, so that a record is never split). */
+static void read_records_into(weft_dtls *d, uint8_t *buf) {
   for (size_t i = 0; i < 65536 / WEFT_DTLS_RECORD_HEADER + 2; i++) {
     ERR_clear_error();
-    int r = SSL_read(d->ssl, d->scratch, WEFT_DTLS_MAX_RECORD);
+    int r = SSL_read(d->ssl, buf, WEFT_DTLS_MAX_RECORD);
     d->seg = SEG_NOW;
     if (r > 0) {
       weft_dtls_event ev;
       memset(&ev, 0, sizeof(ev));
       ev.type = WEFT_DTLS_EVENT_DATA;
-      weft_dtls_push_event(d, &ev, d->scratch, (size_t)r);
+      weft_dtls_push_event(d, &ev, buf, (size_t)r);
       continue;
     }
     int e = SSL_get_error(d->ssl, r);
@@ -421,6 +416,16 @@ static void read_records(weft_dtls *d) {
       fail(d, failure_reason(d));
     return;
   }
+}
+
+/* The 16 KiB buffer lives only during the call: thousands of idle
+ * connections (an SFU) do not each keep one. */
+static void read_records(weft_dtls *d) {
+  uint8_t *buf = weft_malloc(d->mem, WEFT_DTLS_MAX_RECORD);
+  if (buf == NULL)
+    return; /* the datagram stays unread: dropped and counted */
+  read_records_into(d, buf);
+  weft_free(d->mem, buf);
 }
 
 static void pump(weft_dtls *d) {

@@ -58,7 +58,6 @@ struct weft_dtls {
   dtls_fifo held;
   weft_tstamp last_now; /* the latest time given to any call */
   size_t release;       /* bytes of the last polled entry, freed on next call */
-  uint8_t *scratch;     /* one record of plaintext */
   int fp_mismatch, alert_fatal_rcvd, close_sent;
   weft_fingerprint remote_fp;
   weft_dtls_stats stats;
