@@ -1,0 +1,386 @@
+/* ICE agent: the sans-IO verbs, restart, close, the selected pair and the
+ * application-data send queue. */
+#include "ice/ice_int.h"
+
+#include "base/buf.h"
+#include "base/mem.h"
+
+#include <string.h>
+
+/* ---- input -------------------------------------------------------------- */
+
+/* The local candidate a datagram arrived on: exact, or the host candidate of
+ * the same family and port when the socket is bound to a wildcard. */
+static int local_index(const weft_ice_agent *a, const weft_addr *local) {
+  int i = ice_find_local(a, local);
+  if (i >= 0)
+    return a->lc[i].base;
+  if (!weft_addr_is_any(local))
+    return -1;
+  for (int k = 0; k < a->nl; k++) {
+    const ice_lcand *c = &a->lc[k];
+    if (c->type == WEFT_ICE_CANDIDATE_HOST &&
+        weft_addr_family(&c->addr) == weft_addr_family(local) &&
+        weft_addr_port(&c->addr) == weft_addr_port(local))
+      return k;
+  }
+  return -1;
+}
+
+/* Application data is accepted from the remote end of a pair on which
+ * connectivity has been proven either way. */
+static int data_allowed(const weft_ice_agent *a, int local,
+                        const weft_addr *from) {
+  if (a->selected != ICE_NONE) {
+    const ice_pair *p = &a->pairs[a->selected];
+    if (p->local == local && weft_addr_equal(&a->rc[p->remote].addr, from))
+      return 1;
+  }
+  for (int i = 0; i < a->np; i++) {
+    const ice_pair *p = &a->pairs[i];
+    if (p->local == local && (p->flags & (PF_VALID | PF_PEER_OK)) &&
+        weft_addr_equal(&a->rc[p->remote].addr, from))
+      return 1;
+  }
+  return 0;
+}
+
+int weft_ice_agent_recv(weft_ice_agent *a, weft_tstamp now,
+                        const weft_addr *local, const weft_addr *from,
+                        const uint8_t *data, size_t len) {
+  if (a == NULL || local == NULL || from == NULL || (data == NULL && len))
+    return WEFT_ERR_INVALID_ARGUMENT;
+  a->st.rx_datagrams++;
+  if (a->state == WEFT_ICE_STATE_CLOSED)
+    return 0;
+  int li = local_index(a, local);
+  if (li < 0) {
+    a->st.dropped_unknown_local++;
+    return 0;
+  }
+  if (len > 0 && data[0] < 4) {
+    a->st.rx_stun++;
+    ice_recv_stun(a, now, li, from, data, len);
+    ice_update_state(a, now);
+    return 0;
+  }
+  if (!data_allowed(a, li, from)) {
+    a->st.dropped_unknown_remote++;
+    return 0;
+  }
+  a->st.rx_app_data++;
+  return WEFT_ICE_RECV_APP_DATA;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static int out_response(weft_ice_agent *a, weft_addr *local, weft_addr *to,
+                        uint8_t *buf, size_t buflen) {
+  const ice_resp *r = &a->resp[a->resp_head];
+  int n = ice_build_response(a, r, buf, buflen);
+  if (n == WEFT_ERR_BUFFER_TOO_SMALL)
+    return n;
+  *local = a->lc[r->local].addr;
+  *to = r->to;
+  a->resp_head = (uint8_t)((a->resp_head + 1) % a->s.max_pending_responses);
+  a->resp_n--;
+  if (n > 0) {
+    if (r->code == 0)
+      a->st.tx_responses++;
+    else
+      a->st.tx_errors++;
+  }
+  return n;
+}
+
+static int out_request(weft_ice_agent *a, weft_tstamp now, weft_addr *local,
+                       weft_addr *to, uint8_t *buf, size_t buflen) {
+  for (int i = 0; i < a->np; i++) {
+    ice_pair *p = &a->pairs[i];
+    if (!(p->flags & PF_TX))
+      continue;
+    int n = ice_build_request(a, i, buf, buflen);
+    if (n == WEFT_ERR_BUFFER_TOO_SMALL)
+      return n;
+    p->flags &= (uint16_t)~PF_TX;
+    if (n <= 0)
+      continue;
+    p->sent++;
+    p->next = now + (weft_tstamp)p->rto_ms * WEFT_MILLISECONDS;
+    *local = a->lc[p->local].addr;
+    *to = a->rc[p->remote].addr;
+    a->st.tx_checks++;
+    return n;
+  }
+  return 0;
+}
+
+static int out_gather(weft_ice_agent *a, weft_tstamp now, weft_addr *local,
+                      weft_addr *to, uint8_t *buf, size_t buflen) {
+  for (int i = 0; i < a->ngtx; i++) {
+    ice_gtx *g = &a->gtx[i];
+    if (!g->tx)
+      continue;
+    int n = ice_build_gather(a, i, buf, buflen);
+    if (n == WEFT_ERR_BUFFER_TOO_SMALL)
+      return n;
+    g->tx = 0;
+    if (n <= 0)
+      continue;
+    g->sent++;
+    g->next = now + (weft_tstamp)g->rto_ms * WEFT_MILLISECONDS;
+    *local = a->lc[g->host].addr;
+    *to = a->s.stun_servers[g->server];
+    return n;
+  }
+  return 0;
+}
+
+static int out_data(weft_ice_agent *a, weft_addr *local, weft_addr *to,
+                    uint8_t *buf, size_t buflen) {
+  if (a->sq_used == 0)
+    return 0;
+  if (!ice_send_allowed(a)) {
+    a->sq_used = 0;
+    a->sq_head = 0;
+    return 0;
+  }
+  int n = ice_sq_pop(a, buf, buflen);
+  if (n <= 0)
+    return n;
+  weft_ice_agent_send_path(a, local, to);
+  a->st.tx_app_data++;
+  return n;
+}
+
+int weft_ice_agent_poll_transmit(weft_ice_agent *a, weft_tstamp now,
+                                 weft_addr *local, weft_addr *to, uint8_t *buf,
+                                 size_t buflen) {
+  if (a == NULL || local == NULL || to == NULL || buf == NULL)
+    return WEFT_ERR_INVALID_ARGUMENT;
+  if (a->state == WEFT_ICE_STATE_CLOSED)
+    return 0;
+  int n = 0;
+  while (n == 0 && a->resp_n > 0)
+    n = out_response(a, local, to, buf, buflen);
+  if (n == 0)
+    n = out_request(a, now, local, to, buf, buflen);
+  if (n == 0)
+    n = out_gather(a, now, local, to, buf, buflen);
+  if (n == 0 && a->ka_tx && weft_ice_agent_send_path(a, local, to) == 0) {
+    a->ka_tx = 0;
+    n = ice_build_keepalive(a, buf, buflen);
+  }
+  if (n == 0)
+    n = out_data(a, local, to, buf, buflen);
+  if (n > 0)
+    a->last_tx = now;
+  return n;
+}
+
+/* ---- timers ------------------------------------------------------------- */
+
+static weft_tstamp min_ts(weft_tstamp x, weft_tstamp y) {
+  return x < y ? x : y;
+}
+
+weft_tstamp weft_ice_agent_deadline(const weft_ice_agent *a) {
+  if (a == NULL || a->state == WEFT_ICE_STATE_CLOSED)
+    return WEFT_TSTAMP_NONE;
+  if (a->have_rcreds && a->nl > 0 && a->checking_since == WEFT_TSTAMP_NONE)
+    return 0;
+  weft_tstamp d = ice_gather_deadline(a);
+  if (a->state == WEFT_ICE_STATE_FAILED)
+    return d;
+  d = min_ts(d, ice_checks_deadline(a));
+  d = min_ts(d, ice_consent_deadline(a));
+  if (a->checking_since != WEFT_TSTAMP_NONE && a->selected == ICE_NONE)
+    d = min_ts(d, a->checking_since + a->s.fail_timeout);
+  return d;
+}
+
+int weft_ice_agent_handle_timeout(weft_ice_agent *a, weft_tstamp now) {
+  if (a == NULL || a->state == WEFT_ICE_STATE_CLOSED)
+    return 0;
+  if (a->have_rcreds && a->nl > 0 && a->checking_since == WEFT_TSTAMP_NONE)
+    a->checking_since = now;
+  ice_gather_timeout(a, now);
+  if (a->state != WEFT_ICE_STATE_FAILED) {
+    ice_checks_timeout(a, now);
+    ice_consent_timeout(a, now);
+  }
+  ice_update_state(a, now);
+  return 0;
+}
+
+/* ---- restart and close -------------------------------------------------- */
+
+/* Keeps only the selected pair (index 0) and its remote candidate (index 0),
+ * as generation @p old. */
+static void keep_selected(weft_ice_agent *a) {
+  ice_pair p = a->pairs[a->selected];
+  ice_rcand r = a->rc[p.remote];
+  p.flags &= (uint16_t)(PF_VALID | PF_NOMINATED | PF_PEER_OK);
+  p.remote = 0;
+  a->rc[0] = r;
+  a->pairs[0] = p;
+  a->nr = 1;
+  a->np = 1;
+  a->nrprflx = r.type == WEFT_ICE_CANDIDATE_PRFLX ? 1 : 0;
+  a->selected = 0;
+  a->old_active = 1;
+}
+
+int weft_ice_agent_restart(weft_ice_agent *a, weft_tstamp now,
+                           const char *ufrag, const char *pwd) {
+  if (a == NULL)
+    return WEFT_ERR_INVALID_ARGUMENT;
+  if (a->state == WEFT_ICE_STATE_CLOSED)
+    return WEFT_ERR_INVALID_STATE;
+  int usable = a->selected != ICE_NONE && !a->consent_lost;
+  int old = a->cur, next = 1 - a->cur;
+  ice_creds saved = a->cred[next];
+  memset(&a->cred[next], 0, sizeof(a->cred[next]));
+  int rv = ice_set_local_creds(a, next, ufrag, pwd);
+  if (rv != 0) {
+    ice_clear_creds(&a->cred[next]);
+    a->cred[next] = saved;
+    return rv;
+  }
+  ice_clear_creds(&saved);
+  a->cur = (uint8_t)next;
+  if (usable) {
+    keep_selected(a);
+  } else {
+    ice_clear_creds(&a->cred[old]);
+    a->np = a->nr = a->nrprflx = 0;
+    a->old_active = 0;
+    a->selected = ICE_NONE;
+  }
+  a->trig_n = a->trig_head = 0;
+  a->resp_n = a->resp_head = 0;
+  a->have_rcreds = 0;
+  a->end_of_remote = 0;
+  a->nominating = ICE_NONE;
+  a->checking_since = WEFT_TSTAMP_NONE;
+  a->first_valid = WEFT_TSTAMP_NONE;
+  if (!usable) {
+    a->consent_lost = a->disconnected = 0;
+    a->consent_next = WEFT_TSTAMP_NONE;
+    a->state = WEFT_ICE_STATE_NEW;
+    ice_event(a, WEFT_ICE_EVENT_CONNECTION_STATE, WEFT_ICE_STATE_NEW, 0, 0,
+              "ICE restart");
+  }
+  ice_restart_gathering(a, now);
+  ice_update_state(a, now);
+  return 0;
+}
+
+int weft_ice_agent_close(weft_ice_agent *a, weft_tstamp now) {
+  if (a == NULL)
+    return WEFT_ERR_INVALID_ARGUMENT;
+  (void)now;
+  if (a->state == WEFT_ICE_STATE_CLOSED)
+    return 0;
+  a->state = WEFT_ICE_STATE_CLOSED;
+  ice_event(a, WEFT_ICE_EVENT_CONNECTION_STATE, WEFT_ICE_STATE_CLOSED, 0, 0,
+            NULL);
+  a->sq_used = a->sq_head = 0;
+  a->resp_n = 0;
+  return 0;
+}
+
+/* ---- selected pair and application data ---------------------------------- */
+
+int weft_ice_agent_selected_pair(const weft_ice_agent *a,
+                                 weft_ice_candidate *local,
+                                 weft_ice_candidate *remote) {
+  if (a == NULL || a->selected == ICE_NONE)
+    return WEFT_ERR_NOT_FOUND;
+  const ice_pair *p = &a->pairs[a->selected];
+  if (local != NULL)
+    ice_fill_local(a, p->valid_local, local);
+  if (remote != NULL)
+    ice_fill_remote(a, p->remote, remote);
+  return 0;
+}
+
+int ice_send_allowed(const weft_ice_agent *a) {
+  if (a->selected == ICE_NONE || a->state == WEFT_ICE_STATE_CLOSED)
+    return WEFT_ERR_INVALID_STATE;
+  if (a->consent_lost)
+    return WEFT_ERR_ICE_CONSENT_EXPIRED;
+  return 0;
+}
+
+int weft_ice_agent_send_path(const weft_ice_agent *a, weft_addr *local,
+                             weft_addr *to) {
+  if (a == NULL)
+    return WEFT_ERR_INVALID_ARGUMENT;
+  int rv = ice_send_allowed(a);
+  if (rv != 0)
+    return rv;
+  const ice_pair *p = &a->pairs[a->selected];
+  if (local != NULL)
+    *local = a->lc[p->local].addr;
+  if (to != NULL)
+    *to = a->rc[p->remote].addr;
+  return 0;
+}
+
+void weft_ice_agent_note_sent(weft_ice_agent *a, weft_tstamp now) {
+  if (a != NULL)
+    a->last_tx = now;
+}
+
+static void sq_write(weft_ice_agent *a, size_t pos, const uint8_t *p,
+                     size_t n) {
+  for (size_t i = 0; i < n; i++)
+    a->sq[(pos + i) % a->sq_cap] = p[i];
+}
+
+int weft_ice_agent_send(weft_ice_agent *a, weft_tstamp now, const uint8_t *data,
+                        size_t len) {
+  if (a == NULL || data == NULL || len == 0 || len > 65535)
+    return WEFT_ERR_INVALID_ARGUMENT;
+  (void)now;
+  int rv = ice_send_allowed(a);
+  if (rv != 0) {
+    if (rv == WEFT_ERR_ICE_CONSENT_EXPIRED)
+      a->st.dropped_no_consent++;
+    return rv;
+  }
+  if (a->s.send_queue_bytes == 0)
+    return WEFT_ERR_INVALID_STATE;
+  if (a->sq == NULL) {
+    a->sq = weft_malloc(a->mem, a->s.send_queue_bytes);
+    if (a->sq == NULL)
+      return WEFT_ERR_NOMEM;
+    a->sq_cap = a->s.send_queue_bytes;
+  }
+  if (a->sq_cap - a->sq_used < len + 2)
+    return WEFT_ERR_QUEUE_FULL;
+  uint8_t hdr[2] = {(uint8_t)(len >> 8), (uint8_t)len};
+  size_t tail = (a->sq_head + a->sq_used) % a->sq_cap;
+  sq_write(a, tail, hdr, 2);
+  sq_write(a, tail + 2, data, len);
+  a->sq_used += len + 2;
+  return 0;
+}
+
+int ice_sq_pop(weft_ice_agent *a, uint8_t *buf, size_t buflen) {
+  size_t h = a->sq_head, cap = a->sq_cap;
+  size_t len = ((size_t)a->sq[h] << 8) | a->sq[(h + 1) % cap];
+  if (buflen < len)
+    return WEFT_ERR_BUFFER_TOO_SMALL;
+  for (size_t i = 0; i < len; i++)
+    buf[i] = a->sq[(h + 2 + i) % cap];
+  a->sq_head = (h + 2 + len) % cap;
+  a->sq_used -= len + 2;
+  return (int)len;
+}
+
+void weft_ice_agent_stats(const weft_ice_agent *a, weft_ice_stats *out) {
+  if (a != NULL && out != NULL)
+    *out = a->st;
+}
