@@ -140,7 +140,7 @@ static int out_data(weft_ice_agent *a, weft_addr *local, weft_addr *to,
                     uint8_t *buf, size_t buflen) {
   if (a->sq_used == 0)
     return 0;
-  if (!ice_send_allowed(a)) {
+  if (ice_send_allowed(a) != 0) {
     a->sq_used = 0;
     a->sq_head = 0;
     return 0;
