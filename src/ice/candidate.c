@@ -274,8 +274,7 @@ static int format_tail(const weft_ice_candidate *c, char *buf, size_t buflen,
         append(buf, buflen, pos, " rport ", NULL, weft_addr_port(&c->related)))
       return -1;
   }
-  if (c->transport == WEFT_ICE_TRANSPORT_TCP && c->tcptype >= 1 &&
-      c->tcptype <= 3 &&
+  if (c->tcptype >= 1 && c->tcptype <= 3 &&
       append(buf, buflen, pos, " tcptype ", tcptype_names[c->tcptype], 0))
     return -1;
   if (c->generation != 0 &&
