@@ -132,8 +132,8 @@ static void test_round_trip(void **state) {
   (void)state;
   static const char *const lines[] = {
       "candidate:842163049 1 udp 1677729535 192.168.1.7 54400 typ host",
-      "candidate:1 1 udp 1694498815 203.0.113.9 40000 typ srflx raddr "
-      "10.0.0.2 rport 5000 generation 2 ufrag abcd",
+      ("candidate:1 1 udp 1694498815 203.0.113.9 40000 typ srflx raddr "
+       "10.0.0.2 rport 5000 generation 2 ufrag abcd"),
       "candidate:7 1 udp 2130706431 2001:db8::1 9 typ host",
       "candidate:5 1 tcp 1518280447 192.168.1.7 9 typ host tcptype passive",
   };
