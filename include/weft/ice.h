@@ -234,16 +234,19 @@ typedef struct weft_ice_settings {
   weft_tstamp rto_min;
   weft_tstamp rto_max;
   uint8_t check_max_transmits;
-  /** Srflx gathering: Binding requests per server (default 4, RTO 500 ms
-   * doubling), after which that server is given up. */
+  /** Srflx gathering: Binding requests per server (default 7; RTO 500 ms
+   * doubling up to 1.6 s, so a silent server is given up after about
+   * 11 s). */
   uint8_t gather_max_transmits;
   /** Regular nomination: how long the controlling agent waits after the
    * first valid pair for a better one before nominating the best (default
    * 250 ms; it nominates earlier when no better pair is pending). */
   weft_tstamp nomination_delay;
-  /** Failure: when every pair has failed and either the remote said
-   * end-of-candidates or fail_timeout has passed since checking started
-   * (default 10 s; also the limit when no pair could be formed). */
+  /** Failure: until fail_timeout has passed since checking started
+   * (default 10 s), a pair whose check timed out is checked again; after
+   * it, such a pair fails, and the agent fails once every pair has failed
+   * (so within fail_timeout plus one check's duration, about 20 s with the
+   * defaults). Also the limit when no pair could be formed. */
   weft_tstamp fail_timeout;
   /** Consent freshness (RFC 7675): a check on the selected pair every
    * consent_interval (default 5 s), randomized +-20 %; 1 s after a missed
@@ -522,8 +525,9 @@ WEFT_EXTERN int
 weft_ice_agent_add_remote_candidate(weft_ice_agent *a, weft_tstamp now,
                                     const weft_ice_candidate *c);
 
-/** The peer signalled end-of-candidates: once every pair has failed, the
- * agent fails without waiting for fail_timeout. Returns 0. */
+/** The peer signalled end-of-candidates: the agent may now fail as soon as
+ * every pair has failed (or at once when no pair could be formed) instead
+ * of waiting for more candidates until fail_timeout. Returns 0. */
 WEFT_EXTERN int weft_ice_agent_end_of_remote_candidates(weft_ice_agent *a,
                                                         weft_tstamp now);
 

@@ -23,7 +23,7 @@ void weft_ice_settings_default(weft_ice_settings *s) {
   s->rto_min = 500 * WEFT_MILLISECONDS;
   s->rto_max = 1600 * WEFT_MILLISECONDS;
   s->check_max_transmits = 7;
-  s->gather_max_transmits = 4;
+  s->gather_max_transmits = 7;
   s->nomination_delay = 250 * WEFT_MILLISECONDS;
   s->fail_timeout = 10 * WEFT_SECONDS;
   s->consent_interval = 5 * WEFT_SECONDS;

@@ -234,6 +234,8 @@ void ice_nominated(weft_ice_agent *a, weft_tstamp now, int i) {
 void ice_check_succeeded(weft_ice_agent *a, weft_tstamp now, int i,
                          int valid_local) {
   ice_pair *p = &a->pairs[i];
+  ICE_LOG(a, WEFT_LOG_DEBUG, "pair %d succeeded (flags 0x%x)", i,
+          (unsigned)p->flags);
   p->state = PAIR_SUCCEEDED;
   p->flags |= PF_VALID;
   p->valid_local = (uint8_t)valid_local;
@@ -255,6 +257,8 @@ void ice_check_succeeded(weft_ice_agent *a, weft_tstamp now, int i,
 void ice_check_failed(weft_ice_agent *a, weft_tstamp now, int i) {
   (void)now;
   ice_pair *p = &a->pairs[i];
+  ICE_LOG(a, WEFT_LOG_DEBUG, "pair %d failed (sent %u, flags 0x%x)", i,
+          (unsigned)p->sent, (unsigned)p->flags);
   p->state = PAIR_FAILED;
   p->flags &= (uint16_t) ~(PF_VALID | PF_NOMINATING | PF_TX | PF_CONSENT);
   if (a->nominating == i)
@@ -301,6 +305,7 @@ static void maybe_nominate(weft_ice_agent *a, weft_tstamp now) {
   if (better_pending(a, a->pairs[b].prio) &&
       now < a->first_valid + a->s.nomination_delay)
     return;
+  ICE_LOG(a, WEFT_LOG_DEBUG, "nominating pair %d", b);
   a->nominating = (uint8_t)b;
   a->pairs[b].flags |= PF_NOMINATING;
   ice_trigger(a, b);
@@ -320,6 +325,22 @@ static void retransmit(weft_ice_agent *a, weft_tstamp now) {
     if (p->state != PAIR_IN_PROGRESS)
       continue;
     if (p->sent >= a->s.check_max_transmits) {
+      if ((p->flags & PF_NOMINATING) && (p->flags & PF_VALID) &&
+          a->nom_retries < ICE_NOM_RETRIES) {
+        /* the pair worked: its nomination was lost, nominate anew */
+        a->nom_retries++;
+        p->state = PAIR_SUCCEEDED;
+        p->flags &= (uint16_t)~PF_NOMINATING;
+        a->nominating = ICE_NONE;
+        continue;
+      }
+      if (a->checking_since != WEFT_TSTAMP_NONE &&
+          now < a->checking_since + a->s.fail_timeout) {
+        /* heavy loss, or a NAT that opened late: check the pair anew until
+         * fail_timeout rather than give up on it */
+        p->state = PAIR_WAITING;
+        continue;
+      }
       ice_check_failed(a, now, i);
       continue;
     }
@@ -338,6 +359,8 @@ void ice_checks_timeout(weft_ice_agent *a, weft_tstamp now) {
   if (now >= a->next_check) {
     int i = next_pair(a);
     if (i >= 0) {
+      ICE_LOG(a, WEFT_LOG_DEBUG, "check pair %d (state %u)", i,
+              (unsigned)a->pairs[i].state);
       a->pairs[i].state = PAIR_IN_PROGRESS;
       ice_new_txn(a, now, &a->pairs[i]);
       a->next_check = now + a->s.ta;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #define GATHER_RTO_MS 500
+#define GATHER_RTO_MAX_MS 1600
 
 void ice_gather_host(weft_ice_agent *a, weft_tstamp now, int host) {
   (void)now;
@@ -53,7 +54,8 @@ void ice_gather_timeout(weft_ice_agent *a, weft_tstamp now) {
       gather_error(a, g, 0);
       continue;
     }
-    g->rto_ms *= 2;
+    g->rto_ms =
+        g->rto_ms * 2 > GATHER_RTO_MAX_MS ? GATHER_RTO_MAX_MS : g->rto_ms * 2;
     g->tx = 1;
   }
   ice_gather_check_done(a);

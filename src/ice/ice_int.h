@@ -7,8 +7,10 @@
 
 #include "crypto/crypto.h"
 
-#define ICE_NONE 0xFF /* "no index" in a uint8_t index field */
-#define ICE_EVQ 16    /* event queue entries */
+#define ICE_NONE 0xFF     /* "no index" in a uint8_t index field */
+#define ICE_EVQ 16        /* event queue entries */
+#define ICE_NOM_RETRIES 3 /* new nominations of a valid pair after a timeout   \
+                           */
 
 enum pair_state {
   PAIR_FROZEN = 0,
@@ -126,6 +128,8 @@ struct weft_ice_agent {
   uint8_t consent_wait; /* a consent request is unanswered */
   uint8_t disconnected, consent_lost;
   uint8_t ka_tx;          /* a keep-alive indication is due */
+  uint8_t fail_fired;     /* fail_timeout has passed */
+  uint8_t nom_retries;    /* nomination checks that timed out */
   weft_tstamp next_check; /* pacing */
   weft_tstamp checking_since;
   weft_tstamp first_valid;

@@ -194,7 +194,8 @@ weft_tstamp weft_ice_agent_deadline(const weft_ice_agent *a) {
     return d;
   d = min_ts(d, ice_checks_deadline(a));
   d = min_ts(d, ice_consent_deadline(a));
-  if (a->checking_since != WEFT_TSTAMP_NONE && a->selected == ICE_NONE)
+  if (a->checking_since != WEFT_TSTAMP_NONE && a->selected == ICE_NONE &&
+      !a->fail_fired)
     d = min_ts(d, a->checking_since + a->s.fail_timeout);
   return d;
 }
@@ -204,6 +205,9 @@ int weft_ice_agent_handle_timeout(weft_ice_agent *a, weft_tstamp now) {
     return 0;
   if (a->have_rcreds && a->nl > 0 && a->checking_since == WEFT_TSTAMP_NONE)
     a->checking_since = now;
+  if (a->checking_since != WEFT_TSTAMP_NONE &&
+      now >= a->checking_since + a->s.fail_timeout)
+    a->fail_fired = 1;
   ice_gather_timeout(a, now);
   if (a->state != WEFT_ICE_STATE_FAILED) {
     ice_checks_timeout(a, now);
@@ -263,6 +267,8 @@ int weft_ice_agent_restart(weft_ice_agent *a, weft_tstamp now,
   a->end_of_remote = 0;
   a->nominating = ICE_NONE;
   a->checking_since = WEFT_TSTAMP_NONE;
+  a->fail_fired = 0;
+  a->nom_retries = 0;
   a->first_valid = WEFT_TSTAMP_NONE;
   if (!usable) {
     a->consent_lost = a->disconnected = 0;
