@@ -242,7 +242,10 @@ int weft_ice_agent_restart(weft_ice_agent *a, weft_tstamp now,
   if (a->state == WEFT_ICE_STATE_CLOSED)
     return WEFT_ERR_INVALID_STATE;
   int usable = a->selected != ICE_NONE && !a->consent_lost;
-  int old = a->cur, next = 1 - a->cur;
+  /* restarting again before the new pair was selected: the old pair keeps
+   * its generation, the pending one is replaced */
+  int again = usable && a->old_active;
+  int old = a->cur, next = again ? a->cur : 1 - a->cur;
   ice_creds saved = a->cred[next];
   memset(&a->cred[next], 0, sizeof(a->cred[next]));
   int rv = ice_set_local_creds(a, next, ufrag, pwd);
@@ -253,7 +256,10 @@ int weft_ice_agent_restart(weft_ice_agent *a, weft_tstamp now,
   }
   ice_clear_creds(&saved);
   a->cur = (uint8_t)next;
-  if (usable) {
+  if (again) {
+    a->np = a->nr = 1; /* the old pair and its remote stay at index 0 */
+    a->nrprflx = a->rc[0].type == WEFT_ICE_CANDIDATE_PRFLX ? 1 : 0;
+  } else if (usable) {
     keep_selected(a);
   } else {
     ice_clear_creds(&a->cred[old]);

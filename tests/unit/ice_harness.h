@@ -27,6 +27,7 @@ typedef struct h_peer {
   weft_pcg pcg;
   weft_rand rand;
   weft_addr host;
+  weft_addr relay; /* a relayed address (TURN seam), AF_UNSPEC if none */
   int state;
   int gather_state;
   int nselected;
@@ -247,10 +248,14 @@ static inline void h_deliver(h_net *n, const h_pkt *pk) {
   }
   for (int i = 0; i < 2; i++) {
     h_peer *p = &n->p[i];
-    if (!weft_addr_equal(&pk->to, &p->host))
+    const weft_addr *local = &p->host;
+    if (weft_addr_family(&p->relay) != AF_UNSPEC &&
+        weft_addr_equal(&pk->to, &p->relay))
+      local = &p->relay;
+    else if (!weft_addr_equal(&pk->to, &p->host))
       continue;
-    int rv = weft_ice_agent_recv(p->a, n->now, &p->host, &pk->from, pk->data,
-                                 pk->len);
+    int rv =
+        weft_ice_agent_recv(p->a, n->now, local, &pk->from, pk->data, pk->len);
     if (rv == WEFT_ICE_RECV_APP_DATA) {
       p->app_rx++;
       p->last_app_len = pk->len < 64 ? pk->len : 64;

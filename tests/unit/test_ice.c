@@ -380,6 +380,85 @@ static void test_stun_server_silent(void **state) {
   h_free(&n);
 }
 
+static void test_double_restart(void **state) {
+  (void)state;
+  h_net n;
+  h_init(&n, NULL, NULL, 17);
+  h_start(&n);
+  assert_int_equal(h_run(&n, n.now + 10 * SEC, connected_and_completed), 1);
+  for (int k = 0; k < 2; k++) { /* twice before the peer answers */
+    for (int i = 0; i < 2; i++)
+      assert_int_equal(weft_ice_agent_restart(n.p[i].a, n.now, NULL, NULL), 0);
+    n.nsig = 0; /* the first restart's candidates are never signalled */
+    exchange_data(&n, 0, "old pair still up");
+  }
+  for (int i = 0; i < 2; i++) {
+    const char *u, *pw;
+    weft_ice_agent_local_credentials(n.p[1 - i].a, &u, &pw);
+    assert_int_equal(weft_ice_agent_set_remote_credentials(n.p[i].a, u, pw), 0);
+    /* re-signal the current candidates */
+    for (size_t k = 0;; k++) {
+      weft_ice_candidate c;
+      if (weft_ice_agent_local_candidate(n.p[1 - i].a, k, &c) != 0)
+        break;
+      int rv = weft_ice_agent_add_remote_candidate(n.p[i].a, n.now, &c);
+      assert_true(rv == 0 || rv == WEFT_ERR_EXISTS); /* maybe trickled */
+    }
+  }
+  n.p[0].nselected = n.p[1].nselected = 0;
+  assert_int_equal(h_run(&n, n.now + 10 * SEC, h_both_selected), 1);
+  exchange_data(&n, 0, "new pair");
+  exchange_data(&n, 1, "new pair back");
+  h_run(&n, n.now + 40 * SEC, h_any_failed);
+  assert_true(h_both_connected(&n));
+  h_free(&n);
+}
+
+/* The TURN seam: a relay candidate is a virtual socket (its relayed
+ * address): checks and data leave with local = relayed and come back to it. */
+static void test_relay_seam(void **state) {
+  (void)state;
+  h_net n;
+  h_init(&n, NULL, NULL, 18);
+  n.no_signal = 1;
+  h_addr(&n.p[0].relay, "192.0.2.50:49152");
+  weft_addr mapped;
+  h_addr(&mapped, "203.0.113.7:40001");
+  for (int i = 0; i < 2; i++) {
+    const char *u, *pw;
+    weft_ice_agent_local_credentials(n.p[1 - i].a, &u, &pw);
+    weft_ice_agent_set_remote_credentials(n.p[i].a, u, pw);
+  }
+  assert_int_equal(weft_ice_agent_add_local_relay_candidate(
+                       n.p[0].a, n.now, &n.p[0].relay, &mapped),
+                   0);
+  assert_true(weft_ice_agent_add_local_host_candidate(n.p[1].a, n.now,
+                                                      &n.p[1].host) >= 0);
+  weft_ice_candidate c;
+  assert_int_equal(weft_ice_agent_local_candidate(n.p[0].a, 0, &c), 0);
+  assert_int_equal(c.type, WEFT_ICE_CANDIDATE_RELAY);
+  assert_true(weft_addr_equal(&c.related, &mapped));
+  assert_int_equal(c.priority,
+                   weft_ice_candidate_priority(WEFT_ICE_CANDIDATE_RELAY,
+                                               c.priority >> 8 & 0xffff, 1));
+  assert_int_equal(weft_ice_agent_add_remote_candidate(n.p[1].a, n.now, &c), 0);
+  assert_int_equal(weft_ice_agent_local_candidate(n.p[1].a, 0, &c), 0);
+  assert_int_equal(weft_ice_agent_add_remote_candidate(n.p[0].a, n.now, &c), 0);
+  weft_ice_agent_end_of_remote_candidates(n.p[0].a, n.now);
+  weft_ice_agent_end_of_remote_candidates(n.p[1].a, n.now);
+  assert_int_equal(h_run(&n, n.now + 10 * SEC, h_both_connected), 1);
+  weft_ice_candidate l;
+  assert_int_equal(weft_ice_agent_selected_pair(n.p[0].a, &l, NULL), 0);
+  assert_int_equal(l.type, WEFT_ICE_CANDIDATE_RELAY);
+  assert_true(weft_addr_equal(&n.p[0].sel.u.pair.base, &n.p[0].relay));
+  weft_addr from, to;
+  assert_int_equal(weft_ice_agent_send_path(n.p[0].a, &from, &to), 0);
+  assert_true(weft_addr_equal(&from, &n.p[0].relay));
+  exchange_data(&n, 0, "via relay");
+  exchange_data(&n, 1, "back via relay");
+  h_free(&n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_connect_basic),
@@ -396,6 +475,8 @@ int main(void) {
       cmocka_unit_test(test_restart),
       cmocka_unit_test(test_srflx_gathering),
       cmocka_unit_test(test_stun_server_silent),
+      cmocka_unit_test(test_double_restart),
+      cmocka_unit_test(test_relay_seam),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
