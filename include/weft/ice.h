@@ -230,7 +230,7 @@ typedef struct weft_ice_settings {
   /** Check retransmission: first RTO = max(rto_min, Ta * (waiting +
    * in-progress pairs)) (RFC 8445 section 14.3), doubled each time up to
    * rto_max; a check fails after check_max_transmits sends without answer.
-   * Defaults: 500 ms, 1600 ms, 7. */
+   * Defaults: 500 ms, 1600 ms, 7. Durations above 60 s are capped. */
   weft_tstamp rto_min;
   weft_tstamp rto_max;
   uint8_t check_max_transmits;

@@ -15,10 +15,13 @@ uint64_t ice_pair_prio(const weft_ice_agent *a, const ice_pair *p) {
   return (mn << 32) + 2 * mx + (g > d ? 1 : 0);
 }
 
+/* Pair priorities are computed when compared (keeps a pair at 32 bytes),
+ * so a role change needs nothing more. */
 void ice_recompute_prios(weft_ice_agent *a) {
-  for (int i = 0; i < a->np; i++)
-    a->pairs[i].prio = ice_pair_prio(a, &a->pairs[i]);
+  (void)a;
 }
+
+#define PRIO(a, i) ice_pair_prio((a), &(a)->pairs[(i)])
 
 /* ---- pair formation ----------------------------------------------------- */
 
@@ -63,7 +66,6 @@ int ice_add_pair(weft_ice_agent *a, int local, int remote) {
   p->remote = (uint8_t)remote;
   p->valid_local = (uint8_t)local;
   p->gen = a->cur;
-  p->prio = ice_pair_prio(a, p);
   p->state = (uint8_t)initial_state(a, p);
   return a->np++;
 }
@@ -117,7 +119,7 @@ void ice_new_txn(weft_ice_agent *a, weft_tstamp now, ice_pair *p) {
     rto = a->s.rto_min;
   if (rto > a->s.rto_max)
     rto = a->s.rto_max;
-  p->rto_ms = (uint32_t)(rto / WEFT_MILLISECONDS);
+  p->rto_ms = ice_ms16(rto);
   p->sent = 0;
   p->flags |= PF_TX;
   p->flags &= (uint16_t) ~(PF_CONSENT | PF_SENT_CTRL);
@@ -162,7 +164,7 @@ static int best_in_state(const weft_ice_agent *a, int state) {
   for (int i = 0; i < a->np; i++) {
     const ice_pair *p = &a->pairs[i];
     if (p->gen == a->cur && p->state == state &&
-        (best < 0 || p->prio > a->pairs[best].prio))
+        (best < 0 || PRIO(a, i) > PRIO(a, best)))
       best = i;
   }
   return best;
@@ -227,7 +229,7 @@ void ice_nominated(weft_ice_agent *a, weft_tstamp now, int i) {
   if (a->selected == ICE_NONE || a->old_active)
     select_pair(a, now, i);
   else if (a->selected != i && a->role == WEFT_ICE_CONTROLLED &&
-           p->prio > a->pairs[a->selected].prio)
+           PRIO(a, i) > PRIO(a, a->selected))
     select_pair(a, now, i);
 }
 
@@ -272,8 +274,7 @@ static int best_valid(const weft_ice_agent *a) {
   for (int i = 0; i < a->np; i++) {
     const ice_pair *p = &a->pairs[i];
     if (p->gen == a->cur && (p->flags & PF_VALID) &&
-        p->state == PAIR_SUCCEEDED &&
-        (best < 0 || p->prio > a->pairs[best].prio))
+        p->state == PAIR_SUCCEEDED && (best < 0 || PRIO(a, i) > PRIO(a, best)))
       best = i;
   }
   return best;
@@ -282,7 +283,7 @@ static int best_valid(const weft_ice_agent *a) {
 static int better_pending(const weft_ice_agent *a, uint64_t prio) {
   for (int i = 0; i < a->np; i++) {
     const ice_pair *p = &a->pairs[i];
-    if (p->gen == a->cur && p->prio > prio &&
+    if (p->gen == a->cur && PRIO(a, i) > prio &&
         (p->state == PAIR_FROZEN || p->state == PAIR_WAITING ||
          p->state == PAIR_IN_PROGRESS))
       return 1;
@@ -302,7 +303,7 @@ static void maybe_nominate(weft_ice_agent *a, weft_tstamp now) {
   int b = best_valid(a);
   if (b < 0)
     return;
-  if (better_pending(a, a->pairs[b].prio) &&
+  if (better_pending(a, PRIO(a, b)) &&
       now < a->first_valid + a->s.nomination_delay)
     return;
   ICE_LOG(a, WEFT_LOG_DEBUG, "nominating pair %d", b);
@@ -344,9 +345,8 @@ static void retransmit(weft_ice_agent *a, weft_tstamp now) {
       ice_check_failed(a, now, i);
       continue;
     }
-    uint64_t rto = (uint64_t)p->rto_ms * 2;
-    uint64_t max = a->s.rto_max / WEFT_MILLISECONDS;
-    p->rto_ms = (uint32_t)(rto > max ? max : rto);
+    weft_tstamp rto = (weft_tstamp)p->rto_ms * 2 * WEFT_MILLISECONDS;
+    p->rto_ms = ice_ms16(rto > a->s.rto_max ? a->s.rto_max : rto);
     p->flags |= PF_TX;
   }
 }

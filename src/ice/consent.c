@@ -32,7 +32,7 @@ static void send_consent(weft_ice_agent *a, weft_tstamp now) {
   if (p->state != PAIR_IN_PROGRESS) {
     ice_new_txn(a, now, p);
     p->flags |= PF_CONSENT;
-    p->rto_ms = (uint32_t)(a->s.consent_interval / WEFT_MILLISECONDS);
+    p->rto_ms = ice_ms16(a->s.consent_interval);
   }
   a->consent_next =
       now +

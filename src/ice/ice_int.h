@@ -7,10 +7,11 @@
 
 #include "crypto/crypto.h"
 
-#define ICE_NONE 0xFF     /* "no index" in a uint8_t index field */
-#define ICE_EVQ 16        /* event queue entries */
-#define ICE_NOM_RETRIES 3 /* new nominations of a valid pair after a timeout   \
-                           */
+#define ICE_NONE 0xFF /* "no index" in a uint8_t index field */
+#define ICE_EVQ 16    /* event queue entries */
+#define ICE_NOM_RETRIES                                                        \
+  3 /* new nominations of a valid pair after a timeout                         \
+     */
 
 enum pair_state {
   PAIR_FROZEN = 0,
@@ -34,9 +35,8 @@ enum pair_state {
 #define PF_SENT_CTRL 0x100 /* the open request said ICE-CONTROLLING */
 
 typedef struct ice_pair {
-  uint64_t prio;
   weft_tstamp next; /* retransmission / give-up time of the transaction */
-  uint32_t rto_ms;
+  uint16_t rto_ms;  /* current RTO (rto_max is capped at 65 s) */
   uint16_t flags;
   uint8_t txid[WEFT_STUN_TXID_LEN];
   uint8_t local;       /* base candidate (host or relay) checks leave from */
@@ -140,6 +140,12 @@ struct weft_ice_agent {
   uint8_t *sq;
   size_t sq_cap, sq_head, sq_used;
 };
+
+/* A duration in milliseconds for a uint16_t field, at most 60 s. */
+static inline uint16_t ice_ms16(weft_tstamp t) {
+  weft_tstamp ms = t / 1000000u;
+  return (uint16_t)(ms > 60000 ? 60000 : ms);
+}
 
 #define ICE_LOG(a, lvl, ...) WEFT_LOG(&(a)->s.log, lvl, "ice", __VA_ARGS__)
 
