@@ -29,7 +29,7 @@ typedef struct peer {
   weft_pcg pcg;
   weft_rand rand;
   sim_endpoint *ep;
-  weft_addr host;
+  weft_addr host, host6;
   int state, gather_state, nselected, failed_error;
   weft_tstamp failed_at, disconnected_at;
   weft_ice_event sel;
@@ -178,6 +178,9 @@ typedef struct opts {
   int all_at_once;
   weft_tstamp sig_delay;
   uint64_t seed;
+  int same_nat; /* both behind nat[0] on one LAN */
+  int ipv6;     /* dual stack: public IPv6 besides the IPv4 setup */
+  int lite[2];  /* ICE-lite agents */
 } opts;
 
 static void world_init(world *w, const opts *o) {
@@ -187,8 +190,14 @@ static void world_init(world *w, const opts *o) {
   ss.seed = o->seed ? o->seed : 1;
   ss.start = 1 * SEC;
   assert_int_equal(sim_new(&w->net, &ss, NULL), 0);
-  assert_int_equal(
-      sim_topo_nat(&w->t, w->net, o->nat[0], o->nat[1], NULL, o->wan), 0);
+  if (o->same_nat)
+    assert_int_equal(sim_topo_same_nat(&w->t, w->net, o->nat[0], NULL, o->wan),
+                     0);
+  else
+    assert_int_equal(
+        sim_topo_nat(&w->t, w->net, o->nat[0], o->nat[1], NULL, o->wan), 0);
+  if (o->ipv6)
+    assert_int_equal(sim_topo_add_ipv6(&w->t, NULL), 0);
   if (getenv("ICE_TRACE") && strtoull(getenv("ICE_TRACE"), NULL, 10) == ss.seed)
     sim_set_trace(w->net, sim_trace_print, NULL);
   /* the loss is between the peers; the STUN server's own link is clean */
@@ -202,6 +211,7 @@ static void world_init(world *w, const opts *o) {
   assert_non_null(w->stun_ep);
   sim_host *hosts[2] = {w->t.a, w->t.b};
   weft_addr ips[2] = {w->t.a_ip, w->t.b_ip};
+  weft_addr ip6s[2] = {w->t.a_ip6, w->t.b_ip6};
   for (int i = 0; i < 2; i++) {
     peer *p = &w->p[i];
     p->w = w;
@@ -213,12 +223,16 @@ static void world_init(world *w, const opts *o) {
     s.log.level = getenv("ICE_DEBUG") ? WEFT_LOG_DEBUG : WEFT_LOG_NONE;
     s.rand = &p->rand;
     s.role = o->role[i];
+    s.lite = o->lite[i];
     s.nstun_servers = 1;
     s.stun_servers[0] = w->t.server_ip;
     weft_addr_set_port(&s.stun_servers[0], STUN_PORT);
     assert_int_equal(weft_ice_agent_new(&p->a, &s, NULL), 0);
     p->host = ips[i];
     weft_addr_set_port(&p->host, PORT);
+    p->host6 = ip6s[i];
+    if (o->ipv6)
+      weft_addr_set_port(&p->host6, PORT);
     sim_endpoint_ops ops = {ep_deadline, ep_timeout, ep_recv, ep_poll, NULL};
     p->ep = sim_endpoint_add(hosts[i], PORT, &ops, p);
     assert_non_null(p->ep);
@@ -246,6 +260,9 @@ static void world_start(world *w) {
   for (int i = 0; i < 2; i++) {
     assert_true(weft_ice_agent_add_local_host_candidate(w->p[i].a, now,
                                                         &w->p[i].host) >= 0);
+    if (weft_addr_family(&w->p[i].host6) == AF_INET6)
+      assert_true(weft_ice_agent_add_local_host_candidate(w->p[i].a, now,
+                                                          &w->p[i].host6) >= 0);
     weft_ice_agent_gather(w->p[i].a, now);
     events(&w->p[i]);
     sim_endpoint_drain(w->p[i].ep);
@@ -371,7 +388,10 @@ static void one_combination(int ka, int kb, uint64_t seed,
             {WEFT_ICE_CONTROLLING, WEFT_ICE_CONTROLLED},
             all_at_once,
             0,
-            seed};
+            seed,
+            0,
+            0,
+            {0, 0}};
   world w;
   world_init(&w, &o);
   weft_tstamp t0 = sim_now(w.net);
@@ -447,7 +467,7 @@ static void test_nat_loss30(void **state) {
 static void make_world(world *w, int r0, int r1, uint64_t seed) {
   static sim_nat_config nat;
   sim_nat_config_default(&nat, SIM_NAT_PORT_RESTRICTED);
-  opts o = {{&nat, &nat}, NULL, {r0, r1}, 0, 0, seed};
+  opts o = {{&nat, &nat}, NULL, {r0, r1}, 0, 0, seed, 0, 0, {0, 0}};
   world_init(w, &o);
 }
 
@@ -470,8 +490,15 @@ static void test_trickle_late(void **state) {
   world w;
   sim_nat_config nat;
   sim_nat_config_default(&nat, SIM_NAT_RESTRICTED_CONE);
-  opts o = {{&nat, NULL}, NULL, {WEFT_ICE_CONTROLLING, WEFT_ICE_CONTROLLED}, 0,
-            1500 * MS,    31};
+  opts o = {{&nat, NULL},
+            NULL,
+            {WEFT_ICE_CONTROLLING, WEFT_ICE_CONTROLLED},
+            0,
+            1500 * MS,
+            31,
+            0,
+            0,
+            {0, 0}};
   world_init(&w, &o);
   world_start(&w);
   assert_int_equal(run(&w, sim_now(w.net) + 20 * SEC, both_completed), 1);
@@ -557,7 +584,10 @@ static void test_attacker_checks(void **state) {
             {WEFT_ICE_CONTROLLING, WEFT_ICE_CONTROLLED},
             0,
             0,
-            61};
+            61,
+            0,
+            0,
+            {0, 0}};
   world_init(&w, &o);
   sim_host *evil =
       sim_host_add(w.net, w.t.internet, "evil", "192.0.2.66", NULL);
@@ -602,6 +632,92 @@ static void test_attacker_checks(void **state) {
   world_free(&w);
 }
 
+static void test_dual_stack_prefers_ipv6(void **state) {
+  (void)state;
+  world w;
+  sim_nat_config nat;
+  sim_nat_config_default(&nat, SIM_NAT_PORT_RESTRICTED);
+  opts o = {{&nat, &nat},
+            NULL,
+            {WEFT_ICE_CONTROLLING, WEFT_ICE_CONTROLLED},
+            0,
+            0,
+            71,
+            0,
+            1,
+            {0, 0}};
+  world_init(&w, &o);
+  world_start(&w);
+  assert_int_equal(run(&w, sim_now(w.net) + 20 * SEC, both_completed), 1);
+  for (int i = 0; i < 2; i++) {
+    weft_ice_candidate l, r;
+    assert_int_equal(weft_ice_agent_selected_pair(w.p[i].a, &l, &r), 0);
+    assert_int_equal(weft_addr_family(&l.addr), AF_INET6);
+    assert_true(weft_addr_equal(&l.addr, &w.p[i].host6));
+    assert_true(weft_addr_equal(&r.addr, &w.p[1 - i].host6));
+  }
+  exchange(&w);
+  world_free(&w);
+}
+
+static void test_same_nat_lan(void **state) {
+  (void)state;
+  world w;
+  sim_nat_config nat;
+  sim_nat_config_default(&nat, SIM_NAT_SYMMETRIC);
+  opts o = {{&nat, NULL},
+            NULL,
+            {WEFT_ICE_CONTROLLING, WEFT_ICE_CONTROLLED},
+            0,
+            0,
+            72,
+            1,
+            0,
+            {0, 0}};
+  world_init(&w, &o);
+  world_start(&w);
+  assert_int_equal(run(&w, sim_now(w.net) + 20 * SEC, both_completed), 1);
+  /* host to host on the LAN wins */
+  for (int i = 0; i < 2; i++) {
+    weft_ice_candidate l, r;
+    assert_int_equal(weft_ice_agent_selected_pair(w.p[i].a, &l, &r), 0);
+    assert_int_equal(l.type, WEFT_ICE_CANDIDATE_HOST);
+    assert_int_equal(r.type, WEFT_ICE_CANDIDATE_HOST);
+  }
+  exchange(&w);
+  world_free(&w);
+}
+
+/* A public ICE-lite server (as an SFU) and a full agent behind a symmetric
+ * NAT: the lite side learns the client as peer-reflexive. */
+static void test_lite_server(void **state) {
+  (void)state;
+  world w;
+  sim_nat_config nat;
+  sim_nat_config_default(&nat, SIM_NAT_SYMMETRIC);
+  opts o = {{&nat, NULL},
+            NULL,
+            {WEFT_ICE_CONTROLLING, WEFT_ICE_CONTROLLED},
+            0,
+            0,
+            73,
+            0,
+            0,
+            {0, 1}};
+  world_init(&w, &o);
+  assert_int_equal(weft_ice_agent_set_remote_lite(w.p[0].a, 1), 0);
+  world_start(&w);
+  assert_int_equal(run(&w, sim_now(w.net) + 20 * SEC, both_completed), 1);
+  weft_ice_candidate r;
+  assert_int_equal(weft_ice_agent_selected_pair(w.p[1].a, NULL, &r), 0);
+  assert_int_equal(r.type, WEFT_ICE_CANDIDATE_PRFLX);
+  exchange(&w);
+  run(&w, sim_now(w.net) + 60 * SEC, NULL);
+  assert_true(both_completed(&w));
+  exchange(&w);
+  world_free(&w);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_nat_matrix),
@@ -612,6 +728,9 @@ int main(void) {
       cmocka_unit_test(test_restart_keeps_session),
       cmocka_unit_test(test_consent_expiry_nat),
       cmocka_unit_test(test_attacker_checks),
+      cmocka_unit_test(test_dual_stack_prefers_ipv6),
+      cmocka_unit_test(test_same_nat_lan),
+      cmocka_unit_test(test_lite_server),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
