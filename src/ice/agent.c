@@ -75,16 +75,17 @@ static void gen_chars(weft_ice_agent *a, char *out, size_t n) {
   out[n] = '\0';
 }
 
-static int set_key(weft_ice_agent *a, weft_hmac_key **k, const char *pwd) {
-  weft_hmac_key_del(*k);
-  *k = NULL;
-  (void)a;
-  return weft_hmac_key_new(k, WEFT_HASH_SHA1, pwd, strlen(pwd));
+static int set_key(weft_hmac_pre *k, uint8_t *has, const char *pwd) {
+  *has = 0;
+  int rv = weft_hmac_pre_init(k, WEFT_HASH_SHA1, pwd, strlen(pwd));
+  if (rv == 0)
+    *has = 1;
+  return rv;
 }
 
 void ice_clear_creds(ice_creds *c) {
-  weft_hmac_key_del(c->lkey);
-  weft_hmac_key_del(c->rkey);
+  weft_hmac_pre_clear(&c->lkey);
+  weft_hmac_pre_clear(&c->rkey);
   memset(c, 0, sizeof(*c));
 }
 
@@ -103,7 +104,7 @@ int ice_set_local_creds(weft_ice_agent *a, int gen, const char *ufrag,
     memcpy(c->lpwd, pwd, strlen(pwd) + 1);
   else
     gen_chars(a, c->lpwd, 24);
-  return set_key(a, &c->lkey, c->lpwd);
+  return set_key(&c->lkey, &c->has_lkey, c->lpwd);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -391,7 +392,7 @@ int weft_ice_agent_set_remote_credentials(weft_ice_agent *a, const char *ufrag,
     return 0;
   memcpy(c->rufrag, ufrag, strlen(ufrag) + 1);
   memcpy(c->rpwd, pwd, strlen(pwd) + 1);
-  int rv = set_key(a, &c->rkey, c->rpwd);
+  int rv = set_key(&c->rkey, &c->has_rkey, c->rpwd);
   if (rv != 0)
     return rv;
   a->have_rcreds = 1;

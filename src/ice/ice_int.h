@@ -100,8 +100,9 @@ typedef struct ice_creds {
   char lpwd[WEFT_ICE_PWD_MAX + 1];
   char rufrag[WEFT_ICE_UFRAG_MAX + 1];
   char rpwd[WEFT_ICE_PWD_MAX + 1];
-  weft_hmac_key *lkey;
-  weft_hmac_key *rkey;
+  weft_hmac_pre lkey; /* keyed once per password */
+  weft_hmac_pre rkey;
+  uint8_t has_lkey, has_rkey;
 } ice_creds;
 
 struct weft_ice_agent {
@@ -201,7 +202,7 @@ int ice_build_response(weft_ice_agent *a, const ice_resp *r, uint8_t *buf,
                        size_t buflen);
 int ice_queue_response(weft_ice_agent *a, int local, const weft_addr *to,
                        const weft_stun_msg *req, int code, int gen);
-int ice_add_integrity(weft_stun_builder *b, weft_hmac_key *key);
+int ice_add_integrity(weft_stun_builder *b, const weft_hmac_pre *key);
 
 /* gather.c: server-reflexive candidates */
 void ice_gather_host(weft_ice_agent *a, weft_tstamp now, int host);

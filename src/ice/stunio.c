@@ -1,6 +1,6 @@
 /* ICE over STUN: incoming checks and responses (RFC 8445 section 7), and
  * the building of requests and responses. MESSAGE-INTEGRITY is computed
- * and verified with keyed HMAC contexts (one keying per password). */
+ * and verified with precomputed HMAC keys (one keying per password). */
 #include "ice/ice_int.h"
 
 #include "base/buf.h"
@@ -11,8 +11,9 @@
 /* ---- integrity ---------------------------------------------------------- */
 
 /* Verifies MESSAGE-INTEGRITY (HMAC-SHA1) of @p msg with @p key. */
-static int check_integrity(const weft_stun_msg *msg, weft_hmac_key *key) {
-  if (key == NULL || msg->integrity < 0)
+static int check_integrity(const weft_stun_msg *msg, const weft_hmac_pre *key,
+                           int has_key) {
+  if (!has_key || msg->integrity < 0)
     return WEFT_ERR_STUN_NO_INTEGRITY;
   const weft_stun_attr *mi = &msg->attrs[msg->integrity];
   if (mi->len != WEFT_SHA1_LEN || mi->offset < WEFT_STUN_HEADER_LEN)
@@ -24,13 +25,13 @@ static int check_integrity(const weft_stun_msg *msg, weft_hmac_key *key) {
   const void *bufs[2] = {hdr, msg->raw + WEFT_STUN_HEADER_LEN};
   size_t lens[2] = {sizeof(hdr), (size_t)mi->offset - WEFT_STUN_HEADER_LEN};
   uint8_t mac[WEFT_SHA1_LEN];
-  if (weft_hmac_key_compute(key, bufs, lens, 2, mac) != 0)
+  if (weft_hmac_pre_compute(key, bufs, lens, 2, mac) != 0)
     return WEFT_ERR_STUN_INTEGRITY;
   return weft_ct_equal(mac, mi->value, WEFT_SHA1_LEN) ? 0
                                                       : WEFT_ERR_STUN_INTEGRITY;
 }
 
-int ice_add_integrity(weft_stun_builder *b, weft_hmac_key *key) {
+int ice_add_integrity(weft_stun_builder *b, const weft_hmac_pre *key) {
   static const uint8_t zero[WEFT_SHA1_LEN];
   if (weft_stun_builder_add(b, WEFT_STUN_ATTR_MESSAGE_INTEGRITY, zero,
                             sizeof(zero)) != 0)
@@ -38,7 +39,7 @@ int ice_add_integrity(weft_stun_builder *b, weft_hmac_key *key) {
   /* the header length already counts MESSAGE-INTEGRITY, as the RFC wants */
   const void *bufs[1] = {b->buf};
   size_t lens[1] = {b->len - 4 - WEFT_SHA1_LEN};
-  if (weft_hmac_key_compute(key, bufs, lens, 1,
+  if (weft_hmac_pre_compute(key, bufs, lens, 1,
                             b->buf + b->len - WEFT_SHA1_LEN) != 0) {
     b->err = WEFT_ERR_CRYPTO;
     return b->err;
@@ -51,7 +52,7 @@ int ice_add_integrity(weft_stun_builder *b, weft_hmac_key *key) {
 int ice_build_request(weft_ice_agent *a, int i, uint8_t *buf, size_t buflen) {
   const ice_pair *p = &a->pairs[i];
   const ice_creds *c = &a->cred[p->gen];
-  if (c->rkey == NULL)
+  if (!c->has_rkey)
     return 0;
   char user[2 * WEFT_ICE_UFRAG_MAX + 2];
   snprintf(user, sizeof(user), "%s:%s", c->rufrag, c->lufrag);
@@ -73,7 +74,7 @@ int ice_build_request(weft_ice_agent *a, int i, uint8_t *buf, size_t buflen) {
   } else {
     weft_stun_builder_add_u64(&b, WEFT_STUN_ATTR_ICE_CONTROLLED, a->tiebreaker);
   }
-  ice_add_integrity(&b, c->rkey);
+  ice_add_integrity(&b, &c->rkey);
   weft_stun_builder_add_fingerprint(&b);
   return weft_stun_builder_finish(&b);
 }
@@ -93,10 +94,10 @@ int ice_build_response(weft_ice_agent *a, const ice_resp *r, uint8_t *buf,
       weft_stun_builder_add_unknown(&b, r->unknown, r->nunknown);
   }
   if (r->gen != ICE_NONE) {
-    weft_hmac_key *k = a->cred[r->gen].lkey;
-    if (k == NULL)
+    const ice_creds *c = &a->cred[r->gen];
+    if (!c->has_lkey)
       return 0; /* credentials gone (restart): drop */
-    ice_add_integrity(&b, k);
+    ice_add_integrity(&b, &c->lkey);
   }
   weft_stun_builder_add_fingerprint(&b);
   return weft_stun_builder_finish(&b);
@@ -263,7 +264,7 @@ static void handle_request(weft_ice_agent *a, weft_tstamp now, int li,
     a->st.dropped_bad_ufrag++;
     return;
   }
-  if (check_integrity(msg, a->cred[gen].lkey) != 0) {
+  if (check_integrity(msg, &a->cred[gen].lkey, a->cred[gen].has_lkey) != 0) {
     a->st.dropped_bad_integrity++;
     ice_queue_response(a, li, from, msg, WEFT_STUN_ERR_UNAUTHORIZED, ICE_NONE);
     return;
@@ -371,7 +372,8 @@ static void handle_response(weft_ice_agent *a, weft_tstamp now, int li,
       a->st.dropped_unknown_txid++;
     return;
   }
-  if (check_integrity(msg, a->cred[a->pairs[i].gen].rkey) != 0) {
+  const ice_creds *c = &a->cred[a->pairs[i].gen];
+  if (check_integrity(msg, &c->rkey, c->has_rkey) != 0) {
     a->st.dropped_bad_integrity++;
     return;
   }

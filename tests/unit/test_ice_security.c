@@ -462,9 +462,9 @@ static void test_memory_per_agent(void **state) {
   assert_int_equal(weft_ice_agent_new(&a, &s, &mem), 0);
   print_message("ICE agent: %zu bytes in %zu allocations (weft_mem)\n", c.live,
                 c.allocs);
-  /* 8 KiB per idle agent in all, of which the two keyed HMAC contexts
-   * (OpenSSL's own allocations, not seen here) take about 1.9 KiB */
-  assert_true(c.live <= 6400);
+  /* the target: 8 KiB per idle agent, everything included (the HMAC keys
+   * are precomputed states held inside the agent, no OpenSSL allocation) */
+  assert_true(c.live <= 8192);
   weft_ice_agent_del(a);
   assert_int_equal(c.live, 0);
 }
