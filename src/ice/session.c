@@ -345,10 +345,20 @@ void weft_ice_agent_note_sent(weft_ice_agent *a, weft_tstamp now) {
     a->last_tx = now;
 }
 
+/* Copies into / out of the ring at @p pos, in at most two pieces. */
 static void sq_write(weft_ice_agent *a, size_t pos, const uint8_t *p,
                      size_t n) {
-  for (size_t i = 0; i < n; i++)
-    a->sq[(pos + i) % a->sq_cap] = p[i];
+  pos %= a->sq_cap;
+  size_t first = a->sq_cap - pos < n ? a->sq_cap - pos : n;
+  memcpy(a->sq + pos, p, first);
+  memcpy(a->sq, p + first, n - first);
+}
+
+static void sq_read(const weft_ice_agent *a, size_t pos, uint8_t *p, size_t n) {
+  pos %= a->sq_cap;
+  size_t first = a->sq_cap - pos < n ? a->sq_cap - pos : n;
+  memcpy(p, a->sq + pos, first);
+  memcpy(p + first, a->sq, n - first);
 }
 
 int weft_ice_agent_send(weft_ice_agent *a, weft_tstamp now, const uint8_t *data,
@@ -381,14 +391,16 @@ int weft_ice_agent_send(weft_ice_agent *a, weft_tstamp now, const uint8_t *data,
 }
 
 int ice_sq_pop(weft_ice_agent *a, uint8_t *buf, size_t buflen) {
-  size_t h = a->sq_head, cap = a->sq_cap;
-  size_t len = ((size_t)a->sq[h] << 8) | a->sq[(h + 1) % cap];
+  uint8_t hdr[2];
+  sq_read(a, a->sq_head, hdr, 2);
+  size_t len = ((size_t)hdr[0] << 8) | hdr[1];
   if (buflen < len)
     return WEFT_ERR_BUFFER_TOO_SMALL;
-  for (size_t i = 0; i < len; i++)
-    buf[i] = a->sq[(h + 2 + i) % cap];
-  a->sq_head = (h + 2 + len) % cap;
+  sq_read(a, a->sq_head + 2, buf, len);
+  a->sq_head = (a->sq_head + 2 + len) % a->sq_cap;
   a->sq_used -= len + 2;
+  if (a->sq_used == 0)
+    a->sq_head = 0;
   return (int)len;
 }
 

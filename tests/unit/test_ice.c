@@ -459,6 +459,54 @@ static void test_relay_seam(void **state) {
   h_free(&n);
 }
 
+/* weft_ice_agent_send: a bounded queue (back-pressure), order and content
+ * kept across the ring's wrap-around. */
+static void test_send_queue(void **state) {
+  (void)state;
+  h_net n;
+  h_init(&n, NULL, NULL, 19);
+  h_start(&n);
+  assert_int_equal(h_run(&n, n.now + 10 * SEC, connected_and_completed), 1);
+  weft_ice_agent *a = n.p[0].a;
+  uint8_t msg[1500], out[1500];
+  weft_addr l, t;
+  uint32_t seq_in = 0, seq_out = 0;
+  for (int round = 0; round < 5; round++) {
+    int queued = 0;
+    for (;;) {
+      size_t len = 700 + (seq_in * 37) % 600;
+      memset(msg, (int)(seq_in & 0xff), len);
+      msg[0] = 0x17;
+      int rv = weft_ice_agent_send(a, n.now, msg, len);
+      if (rv == WEFT_ERR_QUEUE_FULL)
+        break;
+      assert_int_equal(rv, 0);
+      seq_in++;
+      queued++;
+    }
+    assert_true(queued >= 10 && queued <= 24); /* 16 KiB queue */
+    int len;
+    while ((len = weft_ice_agent_poll_transmit(a, n.now, &l, &t, out,
+                                               sizeof(out))) > 0) {
+      if (out[0] != 0x17)
+        continue; /* a STUN message (consent) */
+      assert_int_equal(len, 700 + (seq_out * 37) % 600);
+      assert_int_equal(out[len - 1], seq_out & 0xff);
+      assert_true(weft_addr_equal(&t, &n.p[1].host));
+      seq_out++;
+    }
+    assert_int_equal(seq_out, seq_in);
+  }
+  /* a datagram larger than the caller's buffer stays queued */
+  memset(msg, 0x17, 1200);
+  assert_int_equal(weft_ice_agent_send(a, n.now, msg, 1200), 0);
+  assert_int_equal(weft_ice_agent_poll_transmit(a, n.now, &l, &t, out, 100),
+                   WEFT_ERR_BUFFER_TOO_SMALL);
+  assert_int_equal(
+      weft_ice_agent_poll_transmit(a, n.now, &l, &t, out, sizeof(out)), 1200);
+  h_free(&n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_connect_basic),
@@ -477,6 +525,7 @@ int main(void) {
       cmocka_unit_test(test_stun_server_silent),
       cmocka_unit_test(test_double_restart),
       cmocka_unit_test(test_relay_seam),
+      cmocka_unit_test(test_send_queue),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
