@@ -261,6 +261,12 @@ void ice_check_failed(weft_ice_agent *a, weft_tstamp now, int i) {
   ice_pair *p = &a->pairs[i];
   ICE_LOG(a, WEFT_LOG_DEBUG, "pair %d failed (sent %u, flags 0x%x)", i,
           (unsigned)p->sent, (unsigned)p->flags);
+  if (a->selected == i) {
+    /* the selected pair lives or dies by consent freshness alone */
+    p->state = PAIR_SUCCEEDED;
+    p->flags &= (uint16_t) ~(PF_TX | PF_NOMINATING);
+    return;
+  }
   p->state = PAIR_FAILED;
   p->flags &= (uint16_t) ~(PF_VALID | PF_NOMINATING | PF_TX | PF_CONSENT);
   if (a->nominating == i)
