@@ -20,6 +20,7 @@ typedef struct counter {
   size_t live;
   size_t peak;
   size_t allocs;
+  size_t fail_at; /* fail the allocation with this number (1-based); 0 never */
 } counter;
 
 typedef union hdr {
@@ -29,6 +30,10 @@ typedef union hdr {
 
 static void *c_malloc(size_t size, void *ud) {
   counter *c = ud;
+  if (c->fail_at != 0 && c->allocs + 1 == c->fail_at) {
+    c->allocs++;
+    return NULL;
+  }
   hdr *h = malloc(sizeof(hdr) + size);
   if (h == NULL)
     return NULL;
@@ -473,6 +478,33 @@ static int parse(weft_ice_candidate *c, const char *s) {
   return weft_ice_candidate_parse(c, s, strlen(s));
 }
 
+/* Every allocation failure is reported as WEFT_ERR_NOMEM, nothing leaks. */
+static void test_failing_allocator(void **state) {
+  (void)state;
+  weft_ice_settings s;
+  weft_ice_settings_default(&s);
+  s.nstun_servers = 1;
+  weft_addr_parse(&s.stun_servers[0], "198.51.100.1:3478", 0);
+  int failures = 0;
+  for (size_t n = 1; n < 32; n++) {
+    counter c = {0};
+    c.fail_at = n;
+    weft_mem mem = {&c, c_malloc, c_free, c_calloc, c_realloc};
+    weft_ice_agent *a = (weft_ice_agent *)&c; /* set to NULL on failure */
+    int rv = weft_ice_agent_new(&a, &s, &mem);
+    if (rv == 0) {
+      weft_ice_agent_del(a);
+      assert_int_equal(c.live, 0);
+      break;
+    }
+    failures++;
+    assert_int_equal(rv, WEFT_ERR_NOMEM);
+    assert_null(a);
+    assert_int_equal(c.live, 0);
+  }
+  assert_true(failures >= 5);
+}
+
 static void test_api_errors(void **state) {
   (void)state;
   weft_ice_settings s;
@@ -531,6 +563,7 @@ int main(void) {
       cmocka_unit_test(test_flood_bounded),
       cmocka_unit_test(test_garbage_and_demux),
       cmocka_unit_test(test_memory_per_agent),
+      cmocka_unit_test(test_failing_allocator),
       cmocka_unit_test(test_api_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
