@@ -57,6 +57,7 @@ typedef struct h_net {
   int all_at_once;
   weft_tstamp signal_delay[2]; /* signals reach peer i this late */
   int no_signal;               /* tests add remote candidates themselves */
+  int late_creds[2]; /* h_start does not give peer i the credentials */
   /* STUN server */
   int has_stun;
   int stun_silent;
@@ -121,6 +122,8 @@ static inline void h_free(h_net *n) {
 static inline void h_start(h_net *n) {
   for (int i = 0; i < 2; i++) {
     const char *u, *pw;
+    if (n->late_creds[i])
+      continue;
     weft_ice_agent_local_credentials(n->p[1 - i].a, &u, &pw);
     if (weft_ice_agent_set_remote_credentials(n->p[i].a, u, pw) != 0)
       abort();

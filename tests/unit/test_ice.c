@@ -507,6 +507,40 @@ static void test_send_queue(void **state) {
   h_free(&n);
 }
 
+static int b_checked(h_net *n) {
+  weft_ice_stats st;
+  weft_ice_agent_stats(n->p[0].a, &st);
+  return st.tx_responses >= 1;
+}
+
+/* The offerer learns the answer's credentials late: meanwhile it answers
+ * the answerer's checks (its own password suffices) and learns it as
+ * peer-reflexive; with the credentials its triggered checks go out. */
+static void test_remote_credentials_late(void **state) {
+  (void)state;
+  h_net n;
+  h_init(&n, NULL, NULL, 20);
+  n.late_creds[0] = 1;
+  n.signal_delay[0] = 3 * SEC; /* and the answer's candidates later still */
+  h_start(&n);
+  assert_int_equal(h_run(&n, n.now + 5 * SEC, b_checked), 1);
+  weft_ice_stats st;
+  weft_ice_agent_stats(n.p[0].a, &st);
+  assert_int_equal(st.tx_checks, 0); /* no credentials: no checks */
+  assert_int_equal(st.remote_prflx, 1);
+  assert_int_equal(weft_ice_agent_connection_state(n.p[0].a),
+                   WEFT_ICE_STATE_NEW);
+  const char *u, *pw;
+  weft_ice_agent_local_credentials(n.p[1].a, &u, &pw);
+  assert_int_equal(weft_ice_agent_set_remote_credentials(n.p[0].a, u, pw), 0);
+  weft_tstamp t0 = n.now;
+  assert_int_equal(h_run(&n, n.now + 10 * SEC, h_both_connected), 1);
+  assert_true(n.now - t0 < 1 * SEC);
+  assert_selected_hosts(&n);
+  exchange_data(&n, 0, "late but fine");
+  h_free(&n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_connect_basic),
@@ -526,6 +560,7 @@ int main(void) {
       cmocka_unit_test(test_double_restart),
       cmocka_unit_test(test_relay_seam),
       cmocka_unit_test(test_send_queue),
+      cmocka_unit_test(test_remote_credentials_late),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
