@@ -291,8 +291,11 @@ static int check_failure(weft_ice_agent *a, weft_tstamp now) {
   if (a->checking_since == WEFT_TSTAMP_NONE || a->selected != ICE_NONE)
     return 0;
   int timed_out = now >= a->checking_since + a->s.fail_timeout;
-  if (a->s.lite)
+  if (a->s.lite) {
+    if (timed_out)
+      ice_fail(a, WEFT_ERR_ICE_FAILED, "no nomination from the peer");
     return timed_out;
+  }
   if (!all_pairs_done(a) || a->trig_n > 0)
     return 0;
   if (a->end_of_remote || timed_out) {
@@ -324,11 +327,6 @@ void ice_update_state(weft_ice_agent *a, weft_tstamp now) {
   }
   if (check_failure(a, now))
     return;
-  if (a->s.lite && a->checking_since != WEFT_TSTAMP_NONE &&
-      now >= a->checking_since + a->s.fail_timeout) {
-    ice_fail(a, WEFT_ERR_ICE_FAILED, "no nomination from the peer");
-    return;
-  }
   if (a->checking_since != WEFT_TSTAMP_NONE && (a->np > 0 || a->s.lite))
     set_state(a, WEFT_ICE_STATE_CHECKING, 0, NULL);
 }

@@ -170,6 +170,27 @@ static int best_in_state(const weft_ice_agent *a, int state) {
   return best;
 }
 
+/* RFC 8445 6.1.4.2: a frozen pair may be unfrozen when no pair of its
+ * foundation is waiting or in progress. The best such pair, or -1. */
+static int best_unfreezable(const weft_ice_agent *a) {
+  int best = -1;
+  for (int i = 0; i < a->np; i++) {
+    const ice_pair *p = &a->pairs[i];
+    if (p->gen != a->cur || p->state != PAIR_FROZEN ||
+        (best >= 0 && PRIO(a, i) <= PRIO(a, best)))
+      continue;
+    int busy = 0;
+    for (int k = 0; k < a->np && !busy; k++) {
+      const ice_pair *q = &a->pairs[k];
+      busy = (q->state == PAIR_WAITING || q->state == PAIR_IN_PROGRESS) &&
+             same_foundation(a, p, q);
+    }
+    if (!busy)
+      best = i;
+  }
+  return best;
+}
+
 int ice_can_check(const weft_ice_agent *a) {
   return !a->s.lite && a->have_rcreds && a->state != WEFT_ICE_STATE_FAILED &&
          a->state != WEFT_ICE_STATE_CLOSED;
@@ -182,7 +203,7 @@ static int next_pair(weft_ice_agent *a) {
     return i;
   i = best_in_state(a, PAIR_WAITING);
   if (i < 0)
-    i = best_in_state(a, PAIR_FROZEN);
+    i = best_unfreezable(a);
   return i;
 }
 
@@ -191,8 +212,7 @@ static int work_pending(const weft_ice_agent *a) {
     return 1;
   if (a->selected != ICE_NONE && !a->old_active)
     return 0;
-  return best_in_state(a, PAIR_WAITING) >= 0 ||
-         best_in_state(a, PAIR_FROZEN) >= 0;
+  return best_in_state(a, PAIR_WAITING) >= 0 || best_unfreezable(a) >= 0;
 }
 
 /* ---- outcomes ----------------------------------------------------------- */

@@ -541,6 +541,89 @@ static void test_remote_credentials_late(void **state) {
   h_free(&n);
 }
 
+/* A long restart: consent keeps the old pair alive with the old
+ * credentials (both ways) until the new pair is selected. */
+static void test_long_restart(void **state) {
+  (void)state;
+  h_net n;
+  h_init(&n, NULL, NULL, 22);
+  h_start(&n);
+  assert_int_equal(h_run(&n, n.now + 10 * SEC, connected_and_completed), 1);
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(weft_ice_agent_restart(n.p[i].a, n.now, NULL, NULL), 0);
+  n.no_signal = 1;
+  weft_ice_stats before;
+  weft_ice_agent_stats(n.p[1].a, &before);
+  for (int k = 0; k < 8; k++) {
+    h_run(&n, n.now + 5 * SEC, h_any_failed);
+    for (int i = 0; i < 2; i++)
+      assert_int_equal(weft_ice_agent_connection_state(n.p[i].a),
+                       WEFT_ICE_STATE_CONNECTED);
+    exchange_data(&n, k & 1, "old pair");
+  }
+  weft_ice_stats after;
+  weft_ice_agent_stats(n.p[1].a, &after);
+  assert_true(after.tx_responses - before.tx_responses >= 6); /* consent */
+  assert_int_equal(after.dropped_bad_ufrag, before.dropped_bad_ufrag);
+  n.no_signal = 0;
+  for (int i = 0; i < 2; i++) {
+    const char *u, *pw;
+    weft_ice_agent_local_credentials(n.p[1 - i].a, &u, &pw);
+    weft_ice_agent_set_remote_credentials(n.p[i].a, u, pw);
+    for (size_t k = 0;; k++) {
+      weft_ice_candidate c;
+      if (weft_ice_agent_local_candidate(n.p[1 - i].a, k, &c) != 0)
+        break;
+      weft_ice_agent_add_remote_candidate(n.p[i].a, n.now, &c);
+    }
+  }
+  n.p[0].nselected = n.p[1].nselected = 0;
+  assert_int_equal(h_run(&n, n.now + 10 * SEC, h_both_selected), 1);
+  exchange_data(&n, 1, "new pair");
+  h_free(&n);
+}
+
+/* A socket bound to the wildcard address: datagrams given with local =
+ * 0.0.0.0:port reach the host candidate of that port. */
+static void test_wildcard_local(void **state) {
+  (void)state;
+  h_net n;
+  h_init(&n, NULL, NULL, 23);
+  h_start(&n);
+  assert_int_equal(h_run(&n, n.now + 10 * SEC, connected_and_completed), 1);
+  weft_addr any, wrong;
+  h_addr(&any, "0.0.0.0:6000");
+  h_addr(&wrong, "0.0.0.0:6001");
+  uint8_t d[4] = {0x17, 1, 2, 3};
+  assert_int_equal(
+      weft_ice_agent_recv(n.p[1].a, n.now, &any, &n.p[0].host, d, sizeof(d)),
+      WEFT_ICE_RECV_APP_DATA);
+  assert_int_equal(
+      weft_ice_agent_recv(n.p[1].a, n.now, &wrong, &n.p[0].host, d, sizeof(d)),
+      0);
+  h_free(&n);
+}
+
+static int b_failed(h_net *n) {
+  return n->p[1].state == WEFT_ICE_STATE_FAILED;
+}
+
+/* ICE-lite gives up when the full agent never nominates. */
+static void test_lite_no_nomination(void **state) {
+  (void)state;
+  weft_ice_settings s;
+  h_settings(&s);
+  s.lite = 1;
+  h_net n;
+  h_init(&n, NULL, &s, 24);
+  n.p[0].blocked = 1;
+  weft_tstamp t0 = n.now;
+  h_start(&n);
+  assert_int_equal(h_run(&n, t0 + 30 * SEC, b_failed), 1);
+  assert_true(n.now - t0 <= 11 * SEC);
+  h_free(&n);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_connect_basic),
@@ -561,6 +644,9 @@ int main(void) {
       cmocka_unit_test(test_relay_seam),
       cmocka_unit_test(test_send_queue),
       cmocka_unit_test(test_remote_credentials_late),
+      cmocka_unit_test(test_long_restart),
+      cmocka_unit_test(test_wildcard_local),
+      cmocka_unit_test(test_lite_no_nomination),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -505,6 +505,69 @@ static void test_failing_allocator(void **state) {
   assert_true(failures >= 5);
 }
 
+static void add_remote(fx *f, const char *line) {
+  weft_ice_candidate c;
+  assert_int_equal(weft_ice_candidate_parse(&c, line, strlen(line)), 0);
+  assert_int_equal(weft_ice_agent_add_remote_candidate(f->a, f->now, &c), 0);
+}
+
+/* Runs timers for @p ms; counts the requests to ports 6000 and 6001 and
+ * keeps the last one to 6000. */
+static void requests(fx *f, int ms, int n[2], uint8_t *last, size_t *lastlen) {
+  n[0] = n[1] = 0;
+  for (int t = 0; t < ms; t += 10) {
+    weft_ice_agent_handle_timeout(f->a, f->now);
+    uint8_t out[1500];
+    weft_addr to;
+    int len;
+    while ((len = pop(f, out, sizeof(out), &to)) > 0) {
+      int k = weft_addr_port(&to) - 6000;
+      if (k < 0 || k > 1)
+        continue;
+      n[k]++;
+      if (k == 0) {
+        memcpy(last, out, (size_t)len);
+        *lastlen = (size_t)len;
+      }
+    }
+    f->now += 10 * WEFT_MILLISECONDS;
+  }
+}
+
+/* The frozen algorithm: a pair waits while another of its foundation is
+ * being checked, and is unfrozen by that pair's success. */
+static void test_frozen_foundation(void **state) {
+  (void)state;
+  fx f;
+  fx_init(&f, 5, WEFT_ICE_CONTROLLING);
+  add_remote(&f, "candidate:7 1 udp 2130706431 10.0.1.2 6000 typ host");
+  add_remote(&f, "candidate:7 1 udp 2130706175 10.0.1.2 6001 typ host");
+  uint8_t req[1500];
+  size_t reqlen = 0;
+  int n[2];
+  requests(&f, 450, n, req, &reqlen);
+  assert_int_equal(n[0], 1); /* the first pair, not yet retransmitted */
+  assert_int_equal(n[1], 0); /* the second is frozen behind it */
+  /* the first check succeeds */
+  weft_stun_msg m;
+  assert_int_equal(weft_stun_msg_decode(&m, req, reqlen), 0);
+  uint8_t resp[256];
+  weft_stun_builder b;
+  weft_stun_builder_init_response(&b, resp, sizeof(resp), &m,
+                                  WEFT_STUN_SUCCESS);
+  weft_stun_builder_add_xor_addr(&b, WEFT_STUN_ATTR_XOR_MAPPED_ADDRESS,
+                                 &f.host);
+  weft_stun_builder_add_integrity(&b, (const uint8_t *)RPWD, strlen(RPWD));
+  weft_stun_builder_add_fingerprint(&b);
+  int rl = weft_stun_builder_finish(&b);
+  weft_addr from;
+  weft_addr_parse(&from, "10.0.1.2:6000", 0);
+  feed(&f, &from, resp, (size_t)rl);
+  requests(&f, 100, n, req, &reqlen);
+  assert_int_equal(n[1], 1); /* unfrozen by the success */
+  weft_ice_agent_del(f.a);
+}
+
 static void test_api_errors(void **state) {
   (void)state;
   weft_ice_settings s;
@@ -564,6 +627,7 @@ int main(void) {
       cmocka_unit_test(test_garbage_and_demux),
       cmocka_unit_test(test_memory_per_agent),
       cmocka_unit_test(test_failing_allocator),
+      cmocka_unit_test(test_frozen_foundation),
       cmocka_unit_test(test_api_errors),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
