@@ -161,7 +161,9 @@ static void test_lite(void **state) {
 
 static void test_loss(void **state) {
   (void)state;
-  for (uint64_t seed = 1; seed <= 8; seed++) {
+  uint64_t seeds =
+      getenv("ICE_SEEDS") ? strtoull(getenv("ICE_SEEDS"), 0, 10) : 8;
+  for (uint64_t seed = 1; seed <= seeds; seed++) {
     h_net n;
     h_init(&n, NULL, NULL, seed);
     n.loss = 0.3;
