@@ -168,8 +168,9 @@ int weft_ice_agent_poll_transmit(weft_ice_agent *a, weft_tstamp now,
   if (n == 0)
     n = out_gather(a, now, local, to, buf, buflen);
   if (n == 0 && a->ka_tx && weft_ice_agent_send_path(a, local, to) == 0) {
-    a->ka_tx = 0;
     n = ice_build_keepalive(a, buf, buflen);
+    if (n != WEFT_ERR_BUFFER_TOO_SMALL)
+      a->ka_tx = 0;
   }
   if (n == 0)
     n = out_data(a, local, to, buf, buflen);
