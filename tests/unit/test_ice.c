@@ -610,6 +610,30 @@ static int b_failed(h_net *n) {
   return n->p[1].state == WEFT_ICE_STATE_FAILED;
 }
 
+/* ICE-lite: Binding indications keep the binding alive when it has nothing
+ * to send; consent expires when the full agent's checks stop. */
+static void test_lite_keepalive_and_expiry(void **state) {
+  (void)state;
+  weft_ice_settings s;
+  h_settings(&s);
+  s.lite = 1;
+  h_net n;
+  h_init(&n, NULL, &s, 25);
+  weft_ice_agent_set_remote_lite(n.p[0].a, 1);
+  h_start(&n);
+  assert_int_equal(h_run(&n, n.now + 10 * SEC, h_both_connected), 1);
+  weft_ice_stats a0, a1;
+  weft_ice_agent_stats(n.p[0].a, &a0);
+  n.p[0].blocked = 1; /* the full agent's checks stop reaching the lite one */
+  weft_tstamp silent = n.now;
+  h_run(&n, n.now + 17 * SEC, b_failed);
+  weft_ice_agent_stats(n.p[0].a, &a1);
+  assert_true(a1.rx_stun > a0.rx_stun); /* a keep-alive indication */
+  assert_int_equal(h_run(&n, silent + 31 * SEC, b_failed), 1);
+  assert_int_equal(n.p[1].failed_error, WEFT_ERR_ICE_CONSENT_EXPIRED);
+  h_free(&n);
+}
+
 /* ICE-lite gives up when the full agent never nominates. */
 static void test_lite_no_nomination(void **state) {
   (void)state;
@@ -649,6 +673,7 @@ int main(void) {
       cmocka_unit_test(test_long_restart),
       cmocka_unit_test(test_wildcard_local),
       cmocka_unit_test(test_lite_no_nomination),
+      cmocka_unit_test(test_lite_keepalive_and_expiry),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
