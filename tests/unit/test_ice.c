@@ -232,6 +232,32 @@ static void test_unreachable_fails(void **state) {
   h_free(&n);
 }
 
+/* After failure, an ICE restart (restartIce()) starts over and connects. */
+static void test_restart_after_failure(void **state) {
+  (void)state;
+  h_net n;
+  h_init(&n, NULL, NULL, 26);
+  n.p[1].blocked = 1;
+  h_start(&n);
+  assert_int_equal(h_run(&n, n.now + 60 * SEC, h_both_failed), 1);
+  n.p[1].blocked = 0;
+  n.p[0].ncands = n.p[1].ncands = 0;
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(weft_ice_agent_restart(n.p[i].a, n.now, NULL, NULL), 0);
+  h_drain(&n);
+  assert_int_equal(weft_ice_agent_connection_state(n.p[0].a),
+                   WEFT_ICE_STATE_NEW);
+  for (int i = 0; i < 2; i++) {
+    const char *u, *pw;
+    weft_ice_agent_local_credentials(n.p[1 - i].a, &u, &pw);
+    assert_int_equal(weft_ice_agent_set_remote_credentials(n.p[i].a, u, pw), 0);
+  }
+  assert_int_equal(h_run(&n, n.now + 10 * SEC, connected_and_completed), 1);
+  assert_selected_hosts(&n);
+  exchange_data(&n, 0, "again");
+  h_free(&n);
+}
+
 static void test_no_candidates_fails(void **state) {
   (void)state;
   h_net n;
@@ -661,6 +687,7 @@ int main(void) {
       cmocka_unit_test(test_all_at_once_and_late),
       cmocka_unit_test(test_unreachable_fails),
       cmocka_unit_test(test_no_candidates_fails),
+      cmocka_unit_test(test_restart_after_failure),
       cmocka_unit_test(test_consent_expiry),
       cmocka_unit_test(test_disconnect_recovers),
       cmocka_unit_test(test_restart),
