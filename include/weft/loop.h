@@ -394,6 +394,18 @@ WEFT_EXTERN weft_loop *weft_loop_obj_loop(const weft_loop_obj *o);
 /** The deadline the object's timer is armed to (WEFT_TSTAMP_NONE: none). */
 WEFT_EXTERN weft_tstamp weft_loop_obj_armed(const weft_loop_obj *o);
 
+/* ------------------------------------------------------------------------ */
+/* Ready-made verb tables                                                   */
+/* ------------------------------------------------------------------------ */
+
+/**
+ * The verbs of a weft_ice_agent (weft/ice.h) for weft_loop_obj_new: @c obj
+ * is the agent, events are weft_ice_event, and datagrams the agent calls
+ * application data (WEFT_ICE_RECV_APP_DATA) go to the on_data callback.
+ * Static, never NULL.
+ */
+WEFT_EXTERN const weft_loop_obj_ops *weft_loop_ice_ops(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -5,6 +5,7 @@
 #include "cli.h"
 #include "stunsrv.h"
 
+extern const cli_cmd cmd_ice;
 extern const cli_cmd cmd_serve;
 extern const cli_cmd cmd_stun;
 extern const cli_cmd cmd_stun_client;
