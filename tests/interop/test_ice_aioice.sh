@@ -1,0 +1,27 @@
+#!/bin/bash
+# `weft ice` against aioice (Debian python3-aioice), an independent ICE
+# agent, in both roles. aioice never gathers on loopback, so the namespace
+# gets a veth pair whose both ends stay inside it (10.99.0.1, 10.99.0.2):
+# no packet leaves the namespace. weft gathers on every interface but
+# loopback there (its default), so this also tests interface enumeration.
+. "$(dirname "$0")/ice_lib.sh"
+
+if ! "$PY" -c 'import aioice' 2>/dev/null; then
+  echo "SKIP: python3-aioice is not installed (scripts/deps.sh)"
+  exit 0
+fi
+make_netns
+add_veth || {
+  fail "cannot create the veth pair"
+  finish
+}
+SCRIPT="$(dirname "$0")/ice_aioice.py"
+
+# Both roles; hold the session 7 s so that consent checks run both ways
+# (aioice checks every 4-6 s, weft every 4-6 s).
+ICE_HOLD=7
+ice_pair weft_controlling "$WEFT_BIN ice --controlling" \
+  "$PY $SCRIPT controlled"
+ice_pair weft_controlled "$WEFT_BIN ice --controlled" \
+  "$PY $SCRIPT controlling"
+finish
