@@ -20,6 +20,26 @@ else
   echo "SKIP: v6: no ::1 in the namespace"
 fi
 
+# Server-reflexive gathering through a STUN server given by name (resolved
+# by the loop's DNS), and through one that does not answer: the agent says
+# so, still prints its description and connects with its host candidate.
+SP=$(( (RANDOM % 20000) + 30000 ))
+timeout -k 2 120 ip netns exec "$NS" "$WEFT_BIN" stun --no-tcp \
+  --listen "127.0.0.1:$SP" >"$ICE_TMP/stun.out" 2>"$ICE_TMP/stun.err" &
+ICE_PIDS+=("$!")
+if wait_line "$ICE_TMP/stun.out" '^listening' 5 "$!"; then
+  ice_pair stun "$WEFT_BIN ice --controlling --bind 127.0.0.1 --stun localhost:$SP" \
+    "$WEFT_BIN ice --controlled --bind 127.0.0.1 --stun 127.0.0.1:$((SP + 1))"
+  if grep -q 'did not answer' "$ICE_TMP/stun_b.err" &&
+    ! grep -q 'did not answer' "$ICE_TMP/stun_a.err"; then
+    pass "stun: the dead server was reported, the live one answered"
+  else
+    fail "stun: gather errors: a='$(cat "$ICE_TMP/stun_a.err")' b='$(cat "$ICE_TMP/stun_b.err")'"
+  fi
+else
+  fail "stun: weft stun did not start: $(cat "$ICE_TMP/stun.err")"
+fi
+
 # A peer that never answers (its candidate is a port nobody listens on):
 # the agent must give up with a reason, non-zero, within 30 s.
 start_agent dead "$WEFT_BIN" ice --controlling --bind 127.0.0.1

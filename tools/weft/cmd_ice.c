@@ -290,9 +290,16 @@ static void apply_remote(ice_app *a, const char *text, size_t len) {
 /* ---- stdin -----------------------------------------------------------------
  */
 
+static int blank(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+      return 0;
+  return 1;
+}
+
 static void on_stdin_eof(ice_app *a) {
   a->stdin_eof = 1;
-  if (!a->line_done && a->linelen > 0) { /* a last line without newline */
+  if (!a->line_done && !blank(a->line, a->linelen)) { /* no newline */
     a->line_done = 1;
     apply_remote(a, a->line, a->linelen);
   }
@@ -307,6 +314,10 @@ static void on_stdin_eof(ice_app *a) {
 
 static void on_stdin_data(ice_app *a, const char *buf, size_t n) {
   for (size_t i = 0; i < n && !a->line_done; i++) {
+    if (buf[i] == '\n' && blank(a->line, a->linelen)) {
+      a->linelen = 0; /* skip empty lines */
+      continue;
+    }
     if (buf[i] == '\n') {
       a->line_done = 1;
       apply_remote(a, a->line, a->linelen);
