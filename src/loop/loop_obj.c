@@ -31,6 +31,11 @@ static void rearm(weft_loop_obj *o, weft_tstamp now) {
    * before the deadline (an early wake-up is re-armed in on_timer). */
   uint64_t ms =
       dl <= now ? 0 : (dl - now + WEFT_MILLISECONDS - 1) / WEFT_MILLISECONDS;
+  /* libuv counts from its cached loop time, which lags behind: add the lag
+   * so that the timer does not fire early. */
+  uint64_t now_ms = now / WEFT_MILLISECONDS, loop_ms = uv_now(o->loop->uv);
+  if (ms > 0 && now_ms > loop_ms)
+    ms += now_ms - loop_ms;
   uv_timer_start(&o->timer, on_timer, ms, 0);
   o->armed = dl;
 }

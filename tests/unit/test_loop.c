@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <uv.h>
 
+#include "weft/ice.h"
 #include "weft/loop.h"
 
 /* Runs @p l until *@p done or 5 s (real time) pass. */
@@ -653,6 +654,110 @@ static void test_bad_arguments(void **state) {
   weft_loop_udp_close(NULL);
 }
 
+/* ---- two real ICE agents driven through weft_loop_ice_ops ---------------- */
+
+typedef struct ice_side {
+  weft_ice_agent *agent;
+  weft_loop_obj *obj;
+  weft_loop_sock *sock;
+  int connected, selected, candidates, gathered;
+  weft_ice_candidate sel_local, sel_remote;
+} ice_side;
+
+static void on_ice_event(weft_loop_obj *o, void *ud, const void *evp) {
+  ice_side *s = ud;
+  const weft_ice_event *ev = evp;
+  assert_ptr_equal(weft_loop_obj_get(o), s->agent);
+  switch (ev->type) {
+  case WEFT_ICE_EVENT_LOCAL_CANDIDATE:
+    s->candidates++;
+    break;
+  case WEFT_ICE_EVENT_GATHERING_STATE:
+    s->gathered |= ev->u.gathering_state == WEFT_ICE_GATHERING_COMPLETE;
+    break;
+  case WEFT_ICE_EVENT_SELECTED_PAIR:
+    s->selected++;
+    s->sel_local = ev->u.pair.local;
+    s->sel_remote = ev->u.pair.remote;
+    break;
+  case WEFT_ICE_EVENT_CONNECTION_STATE:
+    if (ev->u.connection.state == WEFT_ICE_STATE_CONNECTED ||
+        ev->u.connection.state == WEFT_ICE_STATE_COMPLETED)
+      s->connected = 1;
+    break;
+  default:
+    break;
+  }
+}
+
+static const weft_loop_obj_callbacks ice_cb = {on_ice_event, NULL};
+
+static void ice_side_new(weft_loop *l, ice_side *s, int role) {
+  memset(s, 0, sizeof(*s));
+  weft_ice_settings st;
+  weft_ice_settings_default(&st);
+  st.role = role;
+  assert_int_equal(weft_ice_agent_new(&s->agent, &st, NULL), 0);
+  assert_int_equal(open_loopback(l, AF_INET, &s->sock), 0);
+  assert_int_equal(
+      weft_loop_obj_new(l, &s->obj, weft_loop_ice_ops(), s->agent, &ice_cb, s),
+      0);
+  assert_int_equal(weft_loop_obj_attach(s->obj, s->sock), 0);
+  weft_tstamp now = weft_loop_now(l);
+  assert_true(weft_ice_agent_add_local_host_candidate(
+                  s->agent, now, weft_loop_udp_local(s->sock)) >= 0);
+  assert_int_equal(weft_ice_agent_gather(s->agent, now), 0);
+  weft_loop_obj_kick(s->obj);
+}
+
+static void ice_signal(weft_loop *l, ice_side *to, const ice_side *from) {
+  const char *ufrag, *pwd;
+  weft_ice_agent_local_credentials(from->agent, &ufrag, &pwd);
+  assert_int_equal(weft_ice_agent_set_remote_credentials(to->agent, ufrag, pwd),
+                   0);
+  weft_ice_candidate c;
+  assert_int_equal(weft_ice_agent_local_candidate(from->agent, 0, &c), 0);
+  weft_tstamp now = weft_loop_now(l);
+  assert_int_equal(weft_ice_agent_add_remote_candidate(to->agent, now, &c), 0);
+  weft_ice_agent_end_of_remote_candidates(to->agent, now);
+  weft_loop_obj_kick(to->obj);
+}
+
+static void test_ice_agents_over_udp(void **state) {
+  weft_loop *l = new_loop(WEFT_LOOP_MAX_RECVMMSG);
+  ice_side a, b;
+  ice_side_new(l, &a, WEFT_ICE_CONTROLLING);
+  ice_side_new(l, &b, WEFT_ICE_CONTROLLED);
+  /* Host-only gathering completes within the kicks above. */
+  assert_int_equal(a.candidates, 1);
+  assert_true(a.gathered && b.gathered);
+  ice_signal(l, &a, &b);
+  ice_signal(l, &b, &a);
+  weft_tstamp limit = weft_loop_now(l) + 5 * WEFT_SECONDS;
+  while (!(a.connected && b.connected) && weft_loop_now(l) < limit)
+    if (weft_loop_run_once(l, 0) == 0)
+      break;
+  assert_true(a.connected && b.connected);
+  assert_int_equal(a.selected, 1);
+  assert_int_equal(b.selected, 1);
+  /* Each side selected the pair of the two real sockets. */
+  assert_true(weft_addr_equal(&a.sel_local.addr, weft_loop_udp_local(a.sock)));
+  assert_true(weft_addr_equal(&a.sel_remote.addr, weft_loop_udp_local(b.sock)));
+  assert_true(weft_addr_equal(&b.sel_local.addr, weft_loop_udp_local(b.sock)));
+  /* Consent keeps a timer armed on both. */
+  assert_true(weft_loop_obj_armed(a.obj) != WEFT_TSTAMP_NONE);
+  assert_true(weft_loop_obj_armed(b.obj) != WEFT_TSTAMP_NONE);
+  weft_loop_stats st;
+  weft_loop_get_stats(l, &st);
+  assert_int_equal(st.tx_no_socket, 0);
+  assert_true(st.rx_datagrams >= 4); /* a check and an answer each way */
+  weft_loop_obj_del(a.obj);
+  weft_loop_obj_del(b.obj);
+  weft_ice_agent_del(a.agent); /* the driver never touches them again */
+  weft_ice_agent_del(b.agent);
+  weft_loop_del(l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_timers_fire_in_order),
@@ -667,6 +772,7 @@ int main(void) {
       cmocka_unit_test(test_split_host_port),
       cmocka_unit_test(test_interfaces_loopback_only),
       cmocka_unit_test(test_bad_arguments),
+      cmocka_unit_test(test_ice_agents_over_udp),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
