@@ -6,11 +6,14 @@
  * loop thread spends over an idle window, and whether every pair kept its
  * consent. Prints JSON lines.
  *
- *   bench_ice_idle [AGENTS [SECONDS]]     (default 10000 agents, 30 s)
+ *   bench_ice_idle [AGENTS [SECONDS [small|default]]]
+ *                  (default 10000 agents, 30 s, small)
  *
- * Agent settings: caps sized for one host candidate each side (local 2,
- * remote 2, pairs 4, prflx 1, 2 queued responses, no send queue); every
- * other setting is the default. Also needs AGENTS + 64 file descriptors.
+ * Agent settings: "small" caps are sized for one host candidate each side
+ * (local 2, remote 2, pairs 4, prflx 1, 2 queued responses, no send
+ * queue), as a server holding many sessions would configure them;
+ * "default" keeps weft_ice_settings_default's caps. Every other setting is
+ * the default. Needs AGENTS + 64 file descriptors.
  */
 #include <malloc.h>
 #include <sys/resource.h>
@@ -56,9 +59,13 @@ static int never(void *arg) {
   return 0;
 }
 
+static int small_caps = 1;
+
 static void settings(weft_ice_settings *s) {
   weft_ice_settings_default(s);
   s->log.level = WEFT_LOG_ERROR;
+  if (!small_caps)
+    return;
   s->max_local_candidates = 2;
   s->max_remote_candidates = 2;
   s->max_pairs = 4;
@@ -101,17 +108,20 @@ static size_t make_agents(weft_loop *l, bagent *ag, size_t n, bstate *st) {
 
 static void report(const char *name, const char *unit, double v, size_t n,
                    const char *extra) {
-  printf("{\"bench\":\"%s\",\"unit\":\"%s\",\"value\":%.3f,\"agents\":%zu%s}"
-         "\n",
-         name, unit, v, n, extra);
+  printf("{\"bench\":\"%s\",\"unit\":\"%s\",\"value\":%.3f,\"agents\":%zu,"
+         "\"caps\":\"%s\"%s}\n",
+         name, unit, v, n, small_caps ? "small" : "default", extra);
   fflush(stdout);
 }
 
 int main(int argc, char **argv) {
   size_t want = argc > 1 ? (size_t)strtoul(argv[1], NULL, 10) : 10000;
   int secs = argc > 2 ? atoi(argv[2]) : 30;
+  if (argc > 3)
+    small_caps = strcmp(argv[3], "default") != 0;
   if (want < 2 || want > 1000000 || secs < 1) {
-    fprintf(stderr, "usage: bench_ice_idle [AGENTS [SECONDS]]\n");
+    fprintf(stderr,
+            "usage: bench_ice_idle [AGENTS [SECONDS [small|default]]]\n");
     return 2;
   }
   if (raise_fd_limit(want + 64) != 0) {
