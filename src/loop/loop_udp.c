@@ -34,6 +34,8 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
   weft_loop *l = s->loop;
   if (flags & UV_UDP_MMSG_FREE)
     return; /* end of a recvmmsg batch: the buffer is ours, nothing to do */
+  if (s->closing)
+    return; /* closed by a callback in the middle of a recvmmsg batch */
   if (nread < 0) {
     l->stats.rx_errors++;
     WEFT_LOG(&l->settings.log, WEFT_LOG_DEBUG, "loop", "udp read: %s",

@@ -758,6 +758,36 @@ static void test_ice_agents_over_udp(void **state) {
   weft_loop_del(l);
 }
 
+/* A callback that closes its socket in the middle of a recvmmsg batch gets
+ * no further datagram of that batch. */
+static weft_loop_obj *close_on_first(void *ud, weft_loop_sock *s,
+                                     const weft_addr *from, const uint8_t *d,
+                                     size_t n) {
+  int *calls = ud;
+  (*calls)++;
+  weft_loop_udp_close(s);
+  return NULL;
+}
+
+static void test_close_inside_recvmmsg_batch(void **state) {
+  weft_loop *l = new_loop(WEFT_LOOP_MAX_RECVMMSG);
+  weft_loop_sock *rx, *tx;
+  assert_int_equal(open_loopback(l, AF_INET, &rx), 0);
+  assert_int_equal(open_loopback(l, AF_INET, &tx), 0);
+  int calls = 0;
+  weft_loop_udp_set_recv(rx, close_on_first, &calls);
+  for (int i = 0; i < 5; i++)
+    assert_int_equal(weft_loop_udp_send(tx, weft_loop_udp_local(rx),
+                                        (const uint8_t *)"x", 1),
+                     0);
+  for (int i = 0; i < 20 && calls == 0; i++)
+    weft_loop_run_once(l, 1);
+  for (int i = 0; i < 5; i++)
+    weft_loop_run_once(l, 1);
+  assert_int_equal(calls, 1);
+  weft_loop_del(l);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_timers_fire_in_order),
@@ -773,6 +803,7 @@ int main(void) {
       cmocka_unit_test(test_interfaces_loopback_only),
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_ice_agents_over_udp),
+      cmocka_unit_test(test_close_inside_recvmmsg_batch),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
