@@ -3,7 +3,8 @@ as one JSON line {"ufrag","pwd","candidates":["candidate:..."]}, reads the
 peer's line from stdin, connects, prints "connected LOCAL -> REMOTE", then
 keeps the session (aioice's consent checks) until stdin closes.
 
-usage: /usr/bin/python3 ice_aioice.py controlling|controlled
+usage: /usr/bin/python3 ice_aioice.py controlling|controlled [v4|v6]
+(v4, the default: IPv4 candidates only; v6: IPv6 only)
 """
 import asyncio
 import json
@@ -16,10 +17,11 @@ async def read_line(loop):
     return await loop.run_in_executor(None, sys.stdin.readline)
 
 
-async def main(role):
+async def main(role, family):
     loop = asyncio.get_running_loop()
     conn = aioice.Connection(ice_controlling=(role == "controlling"),
-                             components=1, use_ipv4=True, use_ipv6=False)
+                             components=1, use_ipv4=(family == "v4"),
+                             use_ipv6=(family == "v6"))
     await conn.gather_candidates()
     desc = {
         "ufrag": conn.local_username,
@@ -61,4 +63,5 @@ async def main(role):
 
 
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main(sys.argv[1])))
+    family = sys.argv[2] if len(sys.argv) > 2 else "v4"
+    sys.exit(asyncio.run(main(sys.argv[1], family)))

@@ -56,11 +56,14 @@ make_netns() {
 }
 
 # Adds a veth pair inside the namespace: both ends stay in it, with
-# 10.99.0.1/24 and 10.99.0.2/24 (private, reachable only inside).
+# 10.99.0.1/24 and 10.99.0.2/24, fd99::1/64 and fd99::2/64 (private,
+# reachable only inside; no duplicate address detection, so usable at once).
 add_veth() {
   ip netns exec "$NS" ip link add weftva type veth peer name weftvb &&
     ip netns exec "$NS" ip addr add 10.99.0.1/24 dev weftva &&
     ip netns exec "$NS" ip addr add 10.99.0.2/24 dev weftvb &&
+    ip netns exec "$NS" ip -6 addr add fd99::1/64 dev weftva nodad &&
+    ip netns exec "$NS" ip -6 addr add fd99::2/64 dev weftvb nodad &&
     ip netns exec "$NS" ip link set weftva up &&
     ip netns exec "$NS" ip link set weftvb up
 }

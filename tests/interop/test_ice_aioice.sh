@@ -1,9 +1,10 @@
 #!/bin/bash
 # `weft ice` against aioice (Debian python3-aioice), an independent ICE
-# agent, in both roles. aioice never gathers on loopback, so the namespace
-# gets a veth pair whose both ends stay inside it (10.99.0.1, 10.99.0.2):
-# no packet leaves the namespace. weft gathers on every interface but
-# loopback there (its default), so this also tests interface enumeration.
+# agent, in both roles, over IPv4 and over IPv6. aioice never gathers on
+# loopback, so the namespace gets a veth pair whose both ends stay inside it
+# (10.99.0.1/.2, fd99::1/::2): no packet leaves the namespace. Over IPv4
+# weft gathers on every interface but loopback there (its default), so this
+# also tests interface enumeration; over IPv6 it binds fd99::1.
 . "$(dirname "$0")/ice_lib.sh"
 
 if ! "$PY" -c 'import aioice' 2>/dev/null; then
@@ -24,4 +25,9 @@ ice_pair weft_controlling "$WEFT_BIN ice --controlling" \
   "$PY $SCRIPT controlled"
 ice_pair weft_controlled "$WEFT_BIN ice --controlled" \
   "$PY $SCRIPT controlling"
+ICE_HOLD=0
+ice_pair v6_weft_controlling "$WEFT_BIN ice --controlling --bind fd99::1" \
+  "$PY $SCRIPT controlled v6"
+ice_pair v6_weft_controlled "$WEFT_BIN ice --controlled --bind fd99::1" \
+  "$PY $SCRIPT controlling v6"
 finish
