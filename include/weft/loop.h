@@ -22,6 +22,29 @@
  *
  * Threading: a weft_loop and everything created from it are used from the
  * thread that runs the loop, only.
+ *
+ * Example: one ICE agent gathering on every interface (error checks left
+ * out; tools/weft/cmd_ice.c is the complete program):
+ * @code
+ *   weft_loop *l;
+ *   weft_loop_new(&l, NULL, NULL);
+ *   weft_loop_sock *socks[8];
+ *   size_t n;
+ *   weft_loop_udp_open_interfaces(l, 0, NULL, 0, socks, 8, &n);
+ *   weft_loop_obj *o;
+ *   weft_loop_obj_new(l, &o, weft_loop_ice_ops(), agent, &app_callbacks, app);
+ *   for (size_t i = 0; i < n; i++) {
+ *     weft_loop_obj_attach(o, socks[i]);
+ *     weft_ice_agent_add_local_host_candidate(agent, weft_loop_now(l),
+ *                                             weft_loop_udp_local(socks[i]));
+ *   }
+ *   weft_ice_agent_gather(agent, weft_loop_now(l));
+ *   weft_loop_obj_kick(o); // API calls changed the agent: drain it
+ *   weft_loop_run(l);      // events arrive in app_callbacks.on_event
+ *   weft_loop_obj_del(o);
+ *   weft_ice_agent_del(agent);
+ *   weft_loop_del(l);
+ * @endcode
  */
 #ifndef WEFT_LOOP_H
 #define WEFT_LOOP_H
