@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -788,6 +789,81 @@ static void test_close_inside_recvmmsg_batch(void **state) {
   weft_loop_del(l);
 }
 
+/* ---- a failing allocator: every allocation failure is reported cleanly -- */
+
+typedef struct failmem {
+  int left; /* allocations that succeed before the next one fails */
+  int live;
+} failmem;
+
+static void *fm_malloc(size_t n, void *ud) {
+  failmem *f = ud;
+  if (f->left-- <= 0)
+    return NULL;
+  f->live++;
+  return malloc(n);
+}
+static void *fm_calloc(size_t k, size_t n, void *ud) {
+  failmem *f = ud;
+  if (f->left-- <= 0)
+    return NULL;
+  f->live++;
+  return calloc(k, n);
+}
+static void *fm_realloc(void *p, size_t n, void *ud) {
+  return NULL; /* the loop never reallocates */
+}
+static void fm_free(void *p, void *ud) {
+  failmem *f = ud;
+  if (p != NULL)
+    f->live--;
+  free(p);
+}
+
+/* Builds a loop with two sockets, an object and a look-up; returns 0 when
+ * every step succeeded, else the first error. */
+static int build_with(const weft_mem *mem, tick *t) {
+  weft_loop *l;
+  int err = weft_loop_new(&l, NULL, mem);
+  if (err != 0)
+    return err;
+  weft_loop_sock *s1, *s2;
+  weft_loop_obj *o;
+  int called = 0;
+  err = open_loopback(l, AF_INET, &s1);
+  if (err == 0)
+    err = open_loopback(l, AF_INET, &s2);
+  if (err == 0)
+    err = weft_loop_obj_new(l, &o, &tick_ops, t, NULL, NULL);
+  if (err == 0)
+    err = weft_loop_obj_attach(o, s1);
+  if (err == 0)
+    err = weft_loop_resolve(l, "127.0.0.1", 1, AF_INET, on_resolved_never,
+                            &called);
+  weft_loop_del(l);
+  return err;
+}
+
+static void test_failing_allocator(void **state) {
+  tick t;
+  int order[1], norder = 0;
+  memset(&t, 0, sizeof(t));
+  t.deadline = WEFT_TSTAMP_NONE;
+  t.order = order;
+  t.norder = &norder;
+  int n = 0;
+  for (; n < 64; n++) {
+    failmem f = {n, 0};
+    weft_mem mem = {&f, fm_malloc, fm_free, fm_calloc, fm_realloc};
+    int err = build_with(&mem, &t);
+    assert_int_equal(f.live, 0); /* nothing leaked on any path */
+    if (err == 0)
+      break;
+    assert_int_equal(err, WEFT_ERR_NOMEM);
+  }
+  assert_true(n > 3 && n < 64); /* it did fail, then succeed */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_timers_fire_in_order),
@@ -804,6 +880,7 @@ int main(void) {
       cmocka_unit_test(test_bad_arguments),
       cmocka_unit_test(test_ice_agents_over_udp),
       cmocka_unit_test(test_close_inside_recvmmsg_batch),
+      cmocka_unit_test(test_failing_allocator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
