@@ -23,12 +23,32 @@ static void run_until(weft_loop *l, const int *done) {
       break;
 }
 
+/* Counts the loop's allocations (through its weft_mem). */
+static int allocs;
+static void *count_malloc(size_t n, void *ud) {
+  allocs++;
+  return malloc(n);
+}
+static void *count_calloc(size_t k, size_t n, void *ud) {
+  allocs++;
+  return calloc(k, n);
+}
+static void *count_realloc(void *p, size_t n, void *ud) {
+  allocs++;
+  return realloc(p, n);
+}
+static void count_free(void *p, void *ud) {
+  free(p);
+}
+static const weft_mem counting_mem = {NULL, count_malloc, count_free,
+                                      count_calloc, count_realloc};
+
 static weft_loop *new_loop(unsigned mmsg) {
   weft_loop_settings s;
   weft_loop_settings_default(&s);
   s.recvmmsg = mmsg;
   weft_loop *l = NULL;
-  assert_int_equal(weft_loop_new(&l, &s, NULL), 0);
+  assert_int_equal(weft_loop_new(&l, &s, &counting_mem), 0);
   return l;
 }
 
@@ -344,8 +364,11 @@ static void echo_over(int family, unsigned mmsg) {
   p.next = 0;
   weft_loop_obj_kick(t.client);
 
+  int allocs_before = allocs;
   run_until(l, &t.done);
   assert_true(t.done);
+  /* Hundreds of datagrams and timer runs, not one allocation. */
+  assert_int_equal(allocs, allocs_before);
   assert_int_equal(t.received, PINGS);
   assert_int_equal(p.received, PINGS);
   assert_true(e.echoed >= PINGS);
