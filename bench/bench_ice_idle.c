@@ -146,7 +146,7 @@ int main(int argc, char **argv) {
   weft_tstamp t0 = weft_loop_now(l);
   size_t n = make_agents(l, ag, want, &st);
   wait_all w = {&st, n};
-  brun_until(l, all_settled, &w, 60 * WEFT_SECONDS);
+  brun_until(l, all_settled, &w, 20 * WEFT_SECONDS);
   double connect_ms = (double)(weft_loop_now(l) - t0) / 1e6;
   size_t rss1 = rss_bytes(), heap1 = heap_bytes();
   char extra[160];
