@@ -41,6 +41,8 @@ typedef struct ice_app {
   int loopback_only;
   weft_addr binds[MAX_BINDS];
   size_t nbinds;
+  const char *ignore[MAX_BINDS + 1]; /* interface name prefixes, NULL-ended */
+  size_t nignore;
   char stun_host[256];
   uint16_t stun_port;
   int have_stun;
@@ -480,8 +482,8 @@ static size_t open_sockets(ice_app *a, weft_loop_sock **socks) {
   size_t n = 0;
   if (a->nbinds == 0) {
     unsigned flags = a->loopback_only ? WEFT_LOOP_IF_LOOPBACK_ONLY : 0;
-    weft_loop_udp_open_interfaces(a->loop, flags, NULL, 0, socks, MAX_SOCKS,
-                                  &n);
+    weft_loop_udp_open_interfaces(a->loop, flags, a->ignore, 0, socks,
+                                  MAX_SOCKS, &n);
     return n;
   }
   for (size_t i = 0; i < a->nbinds; i++) {
@@ -588,6 +590,8 @@ static void help(FILE *out) {
       "  --loopback-only      gather on loopback addresses only\n"
       "  --bind ADDR[:PORT]   gather on this address only (repeatable; "
       "port 0: any)\n"
+      "  --ignore-iface NAME  skip interfaces whose name starts with NAME "
+      "(repeatable)\n"
       "  --log-level L        none, error, warn (default), info, debug, "
       "trace\n"
       "  -h, --help           this help\n"
@@ -605,6 +609,7 @@ enum {
   OPT_STUN,
   OPT_LOOPBACK,
   OPT_BIND,
+  OPT_IGNORE,
   OPT_LOG
 };
 
@@ -614,6 +619,7 @@ static const struct option opts[] = {
     {"stun", required_argument, NULL, OPT_STUN},
     {"loopback-only", no_argument, NULL, OPT_LOOPBACK},
     {"bind", required_argument, NULL, OPT_BIND},
+    {"ignore-iface", required_argument, NULL, OPT_IGNORE},
     {"log-level", required_argument, NULL, OPT_LOG},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -646,6 +652,11 @@ static int apply(int c, ice_app *a) {
     if (err != NULL)
       return cli_usage_error(CMD, "--bind '%s': %s", optarg, err);
     a->nbinds++;
+    return 0;
+  case OPT_IGNORE:
+    if (a->nignore == MAX_BINDS)
+      return cli_usage_error(CMD, "at most %d --ignore-iface", MAX_BINDS);
+    a->ignore[a->nignore++] = optarg;
     return 0;
   case OPT_LOG:
     return cli_parse_log_level(CMD, optarg, &a->log);
