@@ -170,13 +170,13 @@ typedef struct weft_turn_server_stats {
   uint64_t auth_challenges; /**< 401 without a credential tried */
   uint64_t auth_failures;   /**< wrong user, password or expired name */
   uint64_t stale_nonces;
-  uint64_t quota_rejections; /**< 486 */
+  uint64_t quota_rejections;    /**< 486 */
   uint64_t capacity_rejections; /**< 508 */
   uint64_t error_responses;
   uint64_t denied_peers; /**< 403 and dropped sends to denied peers */
   uint64_t no_permission_drops;
   uint64_t rate_limited_drops;
-  uint64_t bad_input;       /**< malformed or unexpected datagrams */
+  uint64_t bad_input;           /**< malformed or unexpected datagrams */
   uint64_t no_allocation_drops; /**< data for no allocation */
   uint64_t oversized_drops;
   uint64_t tx_queue_drops;
@@ -197,7 +197,7 @@ typedef struct weft_turn_server_event {
   uint32_t relay_id;
   weft_turn_path path; /**< the client's 5-tuple */
   char username[128];  /**< truncated */
-  int expired; /**< DEALLOCATED: 1 by expiry, 0 by request or close */
+  int expired;         /**< DEALLOCATED: 1 by expiry, 0 by request or close */
 } weft_turn_server_event;
 
 typedef struct weft_turn_server weft_turn_server;
@@ -221,8 +221,7 @@ WEFT_EXTERN void weft_turn_server_del(weft_turn_server *s);
  * Adds (or replaces the password of) a long-term user. Returns 0 or one of:
  * WEFT_ERR_INVALID_ARGUMENT, WEFT_ERR_NOMEM, WEFT_ERR_CRYPTO.
  */
-WEFT_EXTERN int weft_turn_server_add_user(weft_turn_server *s,
-                                          const char *name,
+WEFT_EXTERN int weft_turn_server_add_user(weft_turn_server *s, const char *name,
                                           const char *password);
 
 /**

@@ -79,8 +79,8 @@ struct weft_turn_server {
   char *secret;
   weft_turn_server_stats stats;
   weft_hmac_key *nonce_key;
-  weft_pcg txid_pcg; /* transaction ids of Data indications */
-  weft_tstamp now;        /* of the call being handled */
+  weft_pcg txid_pcg;     /* transaction ids of Data indications */
+  weft_tstamp now;       /* of the call being handled */
   int64_t unix_offset_s; /* unix seconds = now seconds + offset */
   /* users */
   turn_user **users;
@@ -171,8 +171,8 @@ void turn_send_error(weft_turn_server *s, const weft_turn_path *path,
 turn_txslot *turn_resp_begin(weft_turn_server *s, const weft_turn_path *path,
                              const weft_stun_msg *req, weft_stun_builder *b);
 /* Adds SOFTWARE, MESSAGE-INTEGRITY (key), FINGERPRINT and commits. */
-void turn_resp_finish(weft_turn_server *s, turn_txslot *t,
-                      weft_stun_builder *b, weft_stun_key *key);
+void turn_resp_finish(weft_turn_server *s, turn_txslot *t, weft_stun_builder *b,
+                      weft_stun_key *key);
 void turn_event(weft_turn_server *s, int type, const turn_alloc *a,
                 int expired);
 /* The relayed address of @p a for @p family, or NULL. */

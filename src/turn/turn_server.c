@@ -44,8 +44,8 @@ static int check_settings(const weft_turn_server_settings *st) {
     return WEFT_ERR_INVALID_ARGUMENT;
   if (st->default_lifetime_s == 0 || st->max_lifetime_s == 0 ||
       st->permission_lifetime_s == 0 || st->channel_lifetime_s == 0 ||
-      st->nonce_lifetime_s == 0 || st->tx_queue == 0 ||
-      st->event_queue == 0 || strlen(st->realm) > 763)
+      st->nonce_lifetime_s == 0 || st->tx_queue == 0 || st->event_queue == 0 ||
+      strlen(st->realm) > 763)
     return WEFT_ERR_INVALID_ARGUMENT;
   if (st->software != NULL && strlen(st->software) > 763)
     return WEFT_ERR_INVALID_ARGUMENT;
@@ -72,8 +72,6 @@ static int init_members(weft_turn_server *s) {
   s->set.static_auth_secret = s->secret;
   s->set.users = NULL;
   s->set.nusers = 0;
-  s->set.peer_ranges = NULL;
-  s->set.npeer_ranges = 0;
   uint8_t seed[32];
   int rv = weft_rand_bytes(st->rand, seed, sizeof(seed));
   if (rv == 0)
@@ -242,8 +240,8 @@ turn_txslot *turn_resp_begin(weft_turn_server *s, const weft_turn_path *path,
   return t;
 }
 
-void turn_resp_finish(weft_turn_server *s, turn_txslot *t,
-                      weft_stun_builder *b, weft_stun_key *key) {
+void turn_resp_finish(weft_turn_server *s, turn_txslot *t, weft_stun_builder *b,
+                      weft_stun_key *key) {
   if (s->software != NULL)
     weft_stun_builder_add_str(b, WEFT_STUN_ATTR_SOFTWARE, s->software);
   if (key != NULL)
@@ -270,8 +268,7 @@ void turn_send_error(weft_turn_server *s, const weft_turn_path *path,
   weft_stun_builder_add_error(&b, code, NULL);
   if (code == WEFT_STUN_ERR_UNKNOWN_ATTRIBUTE)
     weft_stun_builder_add_unknown(&b, req->unknown, req->nunknown);
-  if (code == WEFT_STUN_ERR_UNAUTHORIZED ||
-      code == WEFT_STUN_ERR_STALE_NONCE) {
+  if (code == WEFT_STUN_ERR_UNAUTHORIZED || code == WEFT_STUN_ERR_STALE_NONCE) {
     char nonce[TURN_NONCE_LEN];
     turn_nonce_make(s, s->now, path, nonce);
     weft_stun_builder_add_str(&b, WEFT_STUN_ATTR_REALM, s->realm);

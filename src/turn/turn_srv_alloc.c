@@ -8,8 +8,7 @@
 #include "base/buf.h"
 #include "base/mem.h"
 
-static size_t path_bucket(const weft_turn_server *s,
-                          const weft_turn_path *p) {
+static size_t path_bucket(const weft_turn_server *s, const weft_turn_path *p) {
   uint64_t h = weft_addr_hash(&p->remote) ^ (p->sock * 0x9E3779B97F4A7C15ull);
   return (size_t)(h ^ (h >> 29)) & (s->nbuckets - 1);
 }
@@ -219,8 +218,8 @@ static int open_relays(weft_turn_server *s, turn_alloc *a, alloc_req *r,
   void *ud = s->set.hook_user_data;
   weft_addr got;
   memset(&got, 0, sizeof(got));
-  int rv = s->set.relay_open(ud, a->relay_id, r->families[0], r->even_port,
-                             &got);
+  int rv =
+      s->set.relay_open(ud, a->relay_id, r->families[0], r->even_port, &got);
   if (rv != 0 || weft_addr_family(&got) != r->families[0])
     return open_code(rv != 0 ? rv : WEFT_ERR_INTERNAL);
   a->relayed[r->families[0] == AF_INET6] = got;
@@ -354,8 +353,8 @@ void turn_handle_refresh(weft_turn_server *s, weft_tstamp now,
   const weft_stun_attr *raf =
       weft_stun_msg_find(m, WEFT_STUN_ATTR_REQUESTED_ADDRESS_FAMILY);
   int fam = 0;
-  if (raf != NULL && (family_of(raf, &fam) != 0 ||
-                      turn_relayed_for(a, fam) == NULL)) {
+  if (raf != NULL &&
+      (family_of(raf, &fam) != 0 || turn_relayed_for(a, fam) == NULL)) {
     turn_send_error(s, path, m, WEFT_STUN_ERR_PEER_ADDRESS_FAMILY_MISMATCH,
                     a->k);
     return;

@@ -135,8 +135,7 @@ static void nonce_mac(weft_turn_server *s, const char *expiry_hex,
 
 void turn_nonce_make(weft_turn_server *s, weft_tstamp now,
                      const weft_turn_path *path, char *out) {
-  uint32_t expiry =
-      (uint32_t)(now / WEFT_SECONDS + s->set.nonce_lifetime_s);
+  uint32_t expiry = (uint32_t)(now / WEFT_SECONDS + s->set.nonce_lifetime_s);
   for (int i = 0; i < 8; i++)
     out[i] = hexd[(expiry >> (28 - 4 * i)) & 15];
   nonce_mac(s, out, path, out + 8);
@@ -163,8 +162,8 @@ int turn_nonce_check(weft_turn_server *s, weft_tstamp now,
 
 /* ---- TURN REST API ------------------------------------------------------ */
 
-int weft_turn_rest_password(const char *secret, const char *username,
-                            char *out, size_t outlen) {
+int weft_turn_rest_password(const char *secret, const char *username, char *out,
+                            size_t outlen) {
   if (secret == NULL || username == NULL || out == NULL)
     return WEFT_ERR_INVALID_ARGUMENT;
   uint8_t mac[WEFT_SHA1_LEN];
@@ -198,8 +197,7 @@ weft_stun_key *turn_rest_key(weft_turn_server *s, weft_tstamp now,
 
 /* ---- quotas ----------------------------------------------------------- */
 
-turn_quota *turn_quota_get(weft_turn_server *s, const char *name,
-                           int create) {
+turn_quota *turn_quota_get(weft_turn_server *s, const char *name, int create) {
   size_t len = strlen(name);
   size_t b = str_hash(name, len) % s->nquota_buckets;
   for (turn_quota *q = s->quotas[b]; q != NULL; q = q->next)

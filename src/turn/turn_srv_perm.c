@@ -100,7 +100,9 @@ static int parse_cidr(weft_turn_peer_range *out, const char *ip,
   memcpy(lo, weft_addr_ip(&out->lo, &len), len);
   for (size_t i = 0; i < len; i++) {
     long keep = n - (long)i * 8;
-    uint8_t mask = keep >= 8 ? 0xff : keep <= 0 ? 0 : (uint8_t)(0xff << (8 - keep));
+    uint8_t mask = keep >= 8   ? 0xff
+                   : keep <= 0 ? 0
+                               : (uint8_t)(0xff << (8 - keep));
     lo[i] &= mask;
     hi[i] = (uint8_t)(lo[i] | (uint8_t)~mask);
   }
@@ -147,8 +149,8 @@ turn_perm *turn_perm_find(turn_alloc *a, const weft_addr *peer,
  * the limit, or out of memory). */
 static int perm_install(weft_turn_server *s, turn_alloc *a,
                         const weft_addr *peer, weft_tstamp now) {
-  weft_tstamp exp = now + (weft_tstamp)s->set.permission_lifetime_s *
-                              WEFT_SECONDS;
+  weft_tstamp exp =
+      now + (weft_tstamp)s->set.permission_lifetime_s * WEFT_SECONDS;
   for (uint32_t i = 0; i < a->nperms; i++) {
     if (weft_addr_equal_ip(&a->perms[i].ip, peer)) {
       a->perms[i].expiry = exp;
@@ -228,8 +230,7 @@ void turn_handle_create_permission(weft_turn_server *s, weft_tstamp now,
  * Returns 0 or a wire code. */
 static int chan_bind(weft_turn_server *s, turn_alloc *a, uint16_t num,
                      const weft_addr *peer, weft_tstamp now) {
-  weft_tstamp exp = now + (weft_tstamp)s->set.channel_lifetime_s *
-                              WEFT_SECONDS;
+  weft_tstamp exp = now + (weft_tstamp)s->set.channel_lifetime_s * WEFT_SECONDS;
   turn_chan *hit = NULL;
   for (uint32_t i = 0; i < a->nchans; i++) {
     turn_chan *c = &a->chans[i];

@@ -169,7 +169,7 @@ int weft_turn_server_recv_relay(weft_turn_server *s, weft_tstamp now,
     return 0;
   turn_chan *c = chan_of_peer(a, peer, now);
   int n = c != NULL ? (int)frame_channel(t, c->num, data, len,
-                                          a->path.transport != WEFT_TURN_UDP)
+                                         a->path.transport != WEFT_TURN_UDP)
                     : frame_data_ind(t, peer, data, len, &s->txid_pcg);
   if (n <= 0)
     return 0;
