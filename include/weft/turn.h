@@ -89,11 +89,14 @@ typedef struct weft_turn_user {
  * WEFT_ERR_UNSUPPORTED (no relay address of that family: 440),
  * WEFT_ERR_LIMIT (no free port: 508) or another error (500).
  * @p even_port set: the client asked for an even port (EVEN-PORT).
+ * @p client is the path of the Allocate (an I/O layer serving a wildcard
+ * address may relay from the address the client reached it on).
  * Datagrams that later arrive on that socket are given to
  * weft_turn_server_recv_relay() with this @p relay_id.
  */
 typedef int (*weft_turn_relay_open_fn)(void *user_data, uint32_t relay_id,
                                        int family, int even_port,
+                                       const weft_turn_path *client,
                                        weft_addr *relayed);
 /** Closes the relay socket(s) of @p relay_id (called synchronously). */
 typedef void (*weft_turn_relay_close_fn)(void *user_data, uint32_t relay_id);

@@ -218,8 +218,8 @@ static int open_relays(weft_turn_server *s, turn_alloc *a, alloc_req *r,
   void *ud = s->set.hook_user_data;
   weft_addr got;
   memset(&got, 0, sizeof(got));
-  int rv =
-      s->set.relay_open(ud, a->relay_id, r->families[0], r->even_port, &got);
+  int rv = s->set.relay_open(ud, a->relay_id, r->families[0], r->even_port,
+                             &a->path, &got);
   if (rv != 0 || weft_addr_family(&got) != r->families[0])
     return open_code(rv != 0 ? rv : WEFT_ERR_INTERNAL);
   a->relayed[r->families[0] == AF_INET6] = got;
@@ -228,7 +228,7 @@ static int open_relays(weft_turn_server *s, turn_alloc *a, alloc_req *r,
     *extra_err = WEFT_STUN_ERR_ADDRESS_FAMILY_NOT_SUPPORTED;
   } else if (r->families[1] == AF_INET6) {
     memset(&got, 0, sizeof(got));
-    rv = s->set.relay_open(ud, a->relay_id, AF_INET6, 0, &got);
+    rv = s->set.relay_open(ud, a->relay_id, AF_INET6, 0, &a->path, &got);
     if (rv == 0 && weft_addr_family(&got) == AF_INET6)
       a->relayed[1] = got;
     else

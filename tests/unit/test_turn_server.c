@@ -24,9 +24,10 @@ typedef struct relays {
 } relays;
 
 static int relay_open(void *ud, uint32_t id, int family, int even_port,
-                      weft_addr *out) {
+                      const weft_turn_path *client, weft_addr *out) {
   relays *r = ud;
   (void)even_port;
+  (void)client;
   if (r->fail) {
     int f = r->fail;
     r->fail = 0;
