@@ -33,6 +33,9 @@ enum weft_turn_transport {
 /** First and last channel number (RFC 8656 section 12). */
 #define WEFT_TURN_CHANNEL_MIN 0x4000
 #define WEFT_TURN_CHANNEL_MAX 0x4FFF
+/** The server also accepts RFC 5766's wider range, up to 0x7FFF, which
+ * older clients (coturn's among them) still pick from. */
+#define WEFT_TURN_CHANNEL_MAX_RFC5766 0x7FFF
 
 /* ======================================================================== */
 /* Server                                                                   */

@@ -262,6 +262,8 @@ void turn_send_error(weft_turn_server *s, const weft_turn_path *path,
   if (t == NULL)
     return;
   s->stats.error_responses++;
+  WEFT_LOG(&s->set.log, WEFT_LOG_DEBUG, "turn", "method 0x%03x: error %d",
+           req->method, code);
   weft_stun_builder b;
   weft_stun_builder_init_response(&b, t->data, sizeof(t->data), req,
                                   WEFT_STUN_ERROR);

@@ -273,7 +273,8 @@ void turn_handle_channel_bind(weft_turn_server *s, weft_tstamp now,
     code = WEFT_STUN_ERR_BAD_REQUEST;
   else
     num = (uint16_t)((cn->value[0] << 8) | cn->value[1]);
-  if (code == 0 && (num < WEFT_TURN_CHANNEL_MIN || num > WEFT_TURN_CHANNEL_MAX))
+  if (code == 0 &&
+      (num < WEFT_TURN_CHANNEL_MIN || num > WEFT_TURN_CHANNEL_MAX_RFC5766))
     code = WEFT_STUN_ERR_BAD_REQUEST;
   if (code == 0)
     code = check_peer(s, m, pa, a, &peer);

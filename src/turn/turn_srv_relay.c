@@ -86,7 +86,7 @@ void turn_handle_channel_data(weft_turn_server *s, weft_tstamp now,
                               const weft_turn_path *path, const uint8_t *data,
                               size_t len) {
   uint16_t num = weft_get_u16(data), dlen = weft_get_u16(data + 2);
-  if ((size_t)dlen + 4 > len || num > WEFT_TURN_CHANNEL_MAX) {
+  if ((size_t)dlen + 4 > len || num > WEFT_TURN_CHANNEL_MAX_RFC5766) {
     s->stats.bad_input++;
     return;
   }

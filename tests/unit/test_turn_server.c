@@ -481,8 +481,12 @@ static void test_channel_bind(void **state) {
                                    "198.51.100.9:9000", 0x3FFF, T0),
                    400);
   assert_int_equal(tc_peer_request(&c, WEFT_STUN_CHANNEL_BIND,
-                                   "198.51.100.9:9000", 0x5000, T0),
+                                   "198.51.100.9:9000", 0x8000, T0),
                    400);
+  /* RFC 5766's range is still accepted (coturn's client uses it) */
+  assert_int_equal(tc_peer_request(&c, WEFT_STUN_CHANNEL_BIND,
+                                   "198.51.100.9:9000", 0x7E61, T0),
+                   0);
   /* ChannelData to the peer */
   uint8_t cd[12] = {0x40, 0x01, 0x00, 0x05, 'h', 'e', 'l', 'l', 'o', 0, 0, 0};
   assert_int_equal(weft_turn_server_recv(c.s, T0, &c.path, cd, sizeof(cd)), 0);

@@ -4,11 +4,13 @@
 
 #include "cli.h"
 #include "stunsrv.h"
+#include "turnsrv.h"
 
 extern const cli_cmd cmd_ice;
 extern const cli_cmd cmd_serve;
 extern const cli_cmd cmd_stun;
 extern const cli_cmd cmd_stun_client;
+extern const cli_cmd cmd_turn;
 extern const cli_cmd cmd_version;
 
 /**
@@ -24,5 +26,11 @@ void stun_print_listening(const stunsrv *s, FILE *out);
 
 /** Prints the server's counters as one line to @p out. */
 void stun_print_stats(const stunsrv *s, FILE *out);
+
+/**
+ * Adds "NAME:PASSWORD" (split in place: @p text must outlive @p cfg) as a
+ * TURN user. Returns 0 or prints a usage error and returns CLI_EXIT_USAGE.
+ */
+int turn_add_user(const char *cmd, turnsrv_config *cfg, char *text);
 
 #endif
