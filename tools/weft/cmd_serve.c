@@ -4,6 +4,7 @@
  * services table: a start, a one-line description and a stop. Signaling and
  * TURN join the table later.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "app.h"
@@ -18,6 +19,10 @@ typedef struct serve_ctx {
   int stun_enabled;
   stunsrv_config stun_cfg;
   stunsrv *stun;
+  /* TURN: serves the STUN addresses (it answers Binding too) */
+  int turn_enabled;
+  turnsrv_config *turn_cfg;
+  turnsrv *turn;
 } serve_ctx;
 
 typedef struct serve_service {
@@ -38,9 +43,41 @@ static int stun_enabled(const serve_ctx *ctx) {
   return ctx->stun_enabled;
 }
 
+/* TURN takes the STUN addresses, transports and SOFTWARE. */
+static int turn_start(serve_ctx *ctx, char *err, size_t errlen) {
+  turnsrv_config *t = ctx->turn_cfg;
+  const stunsrv_config *c = &ctx->stun_cfg;
+  memcpy(t->listen, c->listen, c->nlisten * sizeof(c->listen[0]));
+  t->nlisten = c->nlisten;
+  t->listen_is_default = c->listen_is_default;
+  t->udp = c->udp;
+  t->tcp = c->tcp;
+  t->core.software = c->software;
+  t->log = ctx->log;
+  return turnsrv_start(&ctx->turn, &ctx->loop, t, err, errlen);
+}
+
 static int stun_start(serve_ctx *ctx, char *err, size_t errlen) {
+  if (ctx->turn_enabled)
+    return turn_start(ctx, err, errlen);
   ctx->stun_cfg.log = ctx->log;
   return stunsrv_start(&ctx->stun, &ctx->loop, &ctx->stun_cfg, err, errlen);
+}
+
+/* "TURN on udp+tcp ADDR... (realm R, N users)" */
+static void turn_describe(const serve_ctx *ctx, FILE *out, const char *proto) {
+  const turnsrv_config *t = ctx->turn_cfg;
+  fprintf(out, "weft serve: TURN on %s", proto);
+  weft_addr a[TURNSRV_MAX_LISTEN];
+  size_t na = turnsrv_bound(ctx->turn, a, TURNSRV_MAX_LISTEN);
+  for (size_t i = 0; i < na; i++) {
+    char text[WEFT_ADDR_STRLEN];
+    fprintf(out, " %s", weft_addr_format(&a[i], text, sizeof(text)));
+  }
+  fprintf(out, " (realm %s, %s)\n", t->core.realm,
+          t->core.use_auth_secret ? "REST API credentials"
+          : t->nusers             ? "long-term users"
+                                  : "no user: --turn-user to relay");
 }
 
 /* "STUN on udp+tcp [::]:3478 0.0.0.0:3478" (one entry per address). */
@@ -50,6 +87,18 @@ static void stun_describe(const serve_ctx *ctx, FILE *out) {
           c->udp && c->tcp ? "udp+tcp"
           : c->udp         ? "udp"
                            : "tcp");
+  const char *pr = c->udp && c->tcp ? "udp+tcp" : c->udp ? "udp" : "tcp";
+  if (ctx->turn != NULL) {
+    weft_addr a[TURNSRV_MAX_LISTEN];
+    size_t na = turnsrv_bound(ctx->turn, a, TURNSRV_MAX_LISTEN);
+    for (size_t i = 0; i < na; i++) {
+      char text[WEFT_ADDR_STRLEN];
+      fprintf(out, " %s", weft_addr_format(&a[i], text, sizeof(text)));
+    }
+    fprintf(out, "\n");
+    turn_describe(ctx, out, pr);
+    return;
+  }
   size_t n = stunsrv_nbound(ctx->stun);
   for (size_t i = 0; i < n; i++) {
     const char *proto;
@@ -88,6 +137,13 @@ static void stun_hint(const serve_ctx *ctx, FILE *out) {
 }
 
 static void stun_stop(serve_ctx *ctx) {
+  if (ctx->turn != NULL) {
+    if (ctx->stats)
+      turnsrv_print_stats(ctx->turn, stderr);
+    turnsrv_close(ctx->turn);
+    ctx->turn = NULL;
+    return;
+  }
   if (ctx->stats)
     stun_print_stats(ctx->stun, stderr);
   stunsrv_close(ctx->stun);
@@ -107,32 +163,92 @@ static void help(FILE *out) {
           "\n"
           "Runs every weft service in one process until Ctrl-C (SIGINT) or "
           "SIGTERM.\n"
-          "Services now: STUN (UDP and TCP).\n"
+          "Services now: STUN and TURN on the same addresses (UDP and TCP; "
+          "the TURN\n"
+          "server answers STUN Binding requests too).\n"
           "\n"
           "options:\n"
           "      --stun-listen ADDR[:PORT]  STUN address, repeatable (default: "
           "[::]:3478\n"
           "                                 and 0.0.0.0:3478)\n"
-          "      --no-stun                  do not run the STUN server\n"
+          "      --no-stun                  do not run the STUN/TURN server\n"
+          "      --no-turn                  plain STUN server, no TURN\n"
+          "      --realm REALM              TURN realm (weft)\n"
+          "      --turn-user NAME:PASS      a TURN long-term user, repeatable\n"
+          "      --static-auth-secret S     TURN REST API credentials\n"
+          "      --allow-loopback-peers     TURN may relay to loopback\n"
+          "      --min-port P, --max-port P TURN relay ports "
+          "(49152-65535)\n"
           "      --log-level LEVEL          none, error, warn, info, debug, "
           "trace (warn)\n"
           "      --stats                    print counters to stderr on exit\n"
           "  -h, --help                     this help\n");
 }
 
-enum { OPT_STUN_LISTEN = 256, OPT_NO_STUN, OPT_LOG_LEVEL, OPT_STATS };
+enum {
+  OPT_STUN_LISTEN = 256,
+  OPT_NO_STUN,
+  OPT_LOG_LEVEL,
+  OPT_STATS,
+  OPT_NO_TURN,
+  OPT_REALM,
+  OPT_TURN_USER,
+  OPT_SECRET,
+  OPT_LOOPBACK,
+  OPT_MIN_PORT,
+  OPT_MAX_PORT,
+};
 
 static const struct option opts[] = {
     {"stun-listen", required_argument, NULL, OPT_STUN_LISTEN},
     {"no-stun", no_argument, NULL, OPT_NO_STUN},
+    {"no-turn", no_argument, NULL, OPT_NO_TURN},
+    {"realm", required_argument, NULL, OPT_REALM},
+    {"turn-user", required_argument, NULL, OPT_TURN_USER},
+    {"static-auth-secret", required_argument, NULL, OPT_SECRET},
+    {"allow-loopback-peers", no_argument, NULL, OPT_LOOPBACK},
+    {"min-port", required_argument, NULL, OPT_MIN_PORT},
+    {"max-port", required_argument, NULL, OPT_MAX_PORT},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"stats", no_argument, NULL, OPT_STATS},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
 
+/* TURN options; returns 0 or an exit status. */
+static int apply_turn(int c, serve_ctx *ctx) {
+  turnsrv_config *t = ctx->turn_cfg;
+  unsigned long v;
+  switch (c) {
+  case OPT_NO_TURN:
+    ctx->turn_enabled = 0;
+    return 0;
+  case OPT_REALM:
+    t->core.realm = optarg;
+    return 0;
+  case OPT_TURN_USER:
+    return turn_add_user("serve", t, optarg);
+  case OPT_SECRET:
+    t->core.use_auth_secret = 1;
+    t->core.static_auth_secret = optarg;
+    return 0;
+  case OPT_LOOPBACK:
+    t->core.allow_loopback_peers = 1;
+    return 0;
+  default:
+    if (cli_parse_uint(optarg, 1, 65535, &v) != 0)
+      return cli_usage_error("serve", "%s '%s': expected a port",
+                             c == OPT_MIN_PORT ? "--min-port" : "--max-port",
+                             optarg);
+    *(c == OPT_MIN_PORT ? &t->min_port : &t->max_port) = (uint16_t)v;
+    return 0;
+  }
+}
+
 /* Applies one option; returns 0, -1 for --help, or an exit status. */
 static int apply(int c, serve_ctx *ctx) {
+  if (c >= OPT_NO_TURN && c <= OPT_MAX_PORT)
+    return apply_turn(c, ctx);
   switch (c) {
   case OPT_STUN_LISTEN:
     return stun_add_listen("serve", "--stun-listen", &ctx->stun_cfg, optarg);
@@ -161,6 +277,8 @@ static int parse(serve_ctx *ctx, int argc, char **argv) {
   }
   if (optind < argc)
     return cli_usage_error("serve", "unexpected argument '%s'", argv[optind]);
+  if (ctx->turn_cfg->min_port > ctx->turn_cfg->max_port)
+    return cli_usage_error("serve", "--min-port is above --max-port");
   return 0;
 }
 
@@ -194,10 +312,17 @@ static int run(int argc, char **argv) {
   memset(&ctx, 0, sizeof(ctx));
   weft_log_default(&ctx.log);
   ctx.stun_enabled = 1;
+  ctx.turn_enabled = 1;
   stunsrv_config_default(&ctx.stun_cfg);
+  ctx.turn_cfg = malloc(sizeof(*ctx.turn_cfg));
+  if (ctx.turn_cfg == NULL)
+    return cli_fail("serve", "out of memory");
+  turnsrv_config_default(ctx.turn_cfg);
   int r = parse(&ctx, argc, argv);
-  if (r != 0)
+  if (r != 0) {
+    free(ctx.turn_cfg);
     return r == -1 ? (help(stdout), 0) : r;
+  }
   uv_loop_init(&ctx.loop);
   r = start_all(&ctx);
   if (r == 0) {
@@ -222,8 +347,9 @@ static int run(int argc, char **argv) {
     app_run_until_signal(&ctx.loop, stop_all, &ctx);
   }
   app_loop_close(&ctx.loop);
+  free(ctx.turn_cfg);
   return r;
 }
 
-const cli_cmd cmd_serve = {"serve", "run every weft service (now: STUN)", help,
+const cli_cmd cmd_serve = {"serve", "run every weft service (STUN, TURN)", help,
                            run};

@@ -291,6 +291,16 @@ void turnsrv_print_listening(const turnsrv *s, FILE *out) {
   fflush(out);
 }
 
+size_t turnsrv_bound(const turnsrv *s, weft_addr *out, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < s->nudp && n < max; i++)
+    out[n++] = s->udp[i]->local;
+  for (size_t i = 0; s->nudp == 0 && i < s->ntcp && n < max; i++)
+    if (!s->tcp[i]->tls)
+      out[n++] = s->tcp[i]->local;
+  return n;
+}
+
 void turnsrv_get_stats(const turnsrv *s, weft_turn_server_stats *out) {
   weft_turn_server_get_stats(s->core, out);
 }

@@ -62,6 +62,10 @@ int turnsrv_start(turnsrv **out, uv_loop_t *loop, const turnsrv_config *cfg,
 /** Prints "listening udp|tcp|tls|http ADDR" for every bound socket. */
 void turnsrv_print_listening(const turnsrv *s, FILE *out);
 
+/** The addresses served (UDP ones, or TCP ones when UDP is off), at most
+ * @p max into @p out. Returns their count. */
+size_t turnsrv_bound(const turnsrv *s, weft_addr *out, size_t max);
+
 /** The core's counters. */
 void turnsrv_get_stats(const turnsrv *s, weft_turn_server_stats *out);
 
