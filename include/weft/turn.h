@@ -313,6 +313,165 @@ WEFT_EXTERN int weft_turn_rest_password(const char *secret,
                                         const char *username, char *out,
                                         size_t outlen);
 
+/* ======================================================================== */
+/* Client                                                                   */
+/* ======================================================================== */
+
+/**
+ * A sans-IO TURN client: one allocation on one server (RFC 8656), with
+ * long-term credentials (REALM/NONCE, stale-nonce retry), refresh before
+ * expiry, permissions and channel bindings kept alive, Send/Data
+ * indications and ChannelData, and deallocation on close.
+ *
+ * Every datagram it emits goes to the server (weft_turn_client_poll_transmit
+ * returns the server address). Over TCP/TLS the caller frames the stream
+ * into whole STUN messages and ChannelData frames before
+ * weft_turn_client_recv(), as for the server.
+ *
+ * For the TURN REST API, compute the password with weft_turn_rest_password()
+ * (user name "expiry-unix-time:name") and pass both as usual.
+ */
+typedef struct weft_turn_client weft_turn_client;
+
+typedef struct weft_turn_client_settings {
+  weft_addr server;     /**< the TURN server */
+  uint8_t transport;    /**< enum weft_turn_transport (framing, retransmits) */
+  const char *username; /**< copied */
+  const char *password; /**< copied */
+  /** Relayed family: AF_INET (default) or AF_INET6 (REQUESTED-ADDRESS-
+   * FAMILY); @p dual asks for both (ADDITIONAL-ADDRESS-FAMILY). */
+  int family;
+  int dual;
+  /** Lifetime to ask for, seconds (0: the server's default). */
+  uint32_t lifetime_s;
+  /** First retransmission timeout over UDP (500 ms), and most sends of a
+   * request (7, RFC 8489 Rc). Over TCP/TLS: one send, 39.5 s timeout. */
+  weft_tstamp rto;
+  uint32_t max_sends;
+  /** SOFTWARE of requests, NULL for none (copied). */
+  const char *software;
+  /** Transaction ids (NULL: weft_rand_default()). */
+  const weft_rand *rand;
+  weft_log log;
+} weft_turn_client_settings;
+
+enum weft_turn_client_event_type {
+  WEFT_TURN_CLIENT_EV_ALLOCATED = 1,      /**< relayed, mapped, lifetime_s */
+  WEFT_TURN_CLIENT_EV_ALLOCATE_FAILED,    /**< error_code (0: timeout) */
+  WEFT_TURN_CLIENT_EV_REFRESHED,          /**< lifetime_s */
+  WEFT_TURN_CLIENT_EV_ALLOCATION_LOST,    /**< a refresh failed: error_code */
+  WEFT_TURN_CLIENT_EV_PERMISSION_CREATED, /**< peer */
+  WEFT_TURN_CLIENT_EV_PERMISSION_FAILED,  /**< peer, error_code */
+  WEFT_TURN_CLIENT_EV_CHANNEL_BOUND,      /**< peer, channel */
+  WEFT_TURN_CLIENT_EV_CHANNEL_FAILED,     /**< peer, channel, error_code */
+  WEFT_TURN_CLIENT_EV_CLOSED,             /**< deallocated (or gave up) */
+};
+
+typedef struct weft_turn_client_event {
+  int type;             /**< enum weft_turn_client_event_type */
+  weft_addr relayed[2]; /**< ALLOCATED: IPv4 and/or IPv6 (AF_UNSPEC if not) */
+  weft_addr mapped;     /**< ALLOCATED: server-reflexive address */
+  uint32_t lifetime_s;
+  weft_addr peer;
+  uint16_t channel;
+  int error_code; /**< STUN error code, 0 for a timeout */
+} weft_turn_client_event;
+
+typedef struct weft_turn_client_stats {
+  uint64_t requests_sent; /**< every request datagram, retransmits too */
+  uint64_t retransmits;
+  uint64_t stale_nonces;
+  uint64_t tx_channel_data, tx_send_ind;
+  uint64_t rx_channel_data, rx_data_ind;
+  uint64_t dropped; /**< malformed, unknown channel, bad integrity, ... */
+  uint64_t tx_queue_drops;
+} weft_turn_client_stats;
+
+/** Fills defaults: AF_INET, UDP, lifetime 0, rto 500 ms, 7 sends. */
+WEFT_EXTERN void
+weft_turn_client_settings_default(weft_turn_client_settings *s);
+
+/**
+ * Creates a client (copies @p settings). Returns 0 or one of:
+ * WEFT_ERR_INVALID_ARGUMENT (no server, user or password), WEFT_ERR_NOMEM.
+ */
+WEFT_EXTERN int weft_turn_client_new(weft_turn_client **out,
+                                     const weft_turn_client_settings *settings,
+                                     const weft_mem *mem);
+/** Frees the client at once (no deallocation: see _close). NULL ok. */
+WEFT_EXTERN void weft_turn_client_del(weft_turn_client *c);
+
+/** Starts the allocation. Returns 0 or WEFT_ERR_INVALID_STATE. */
+WEFT_EXTERN int weft_turn_client_allocate(weft_turn_client *c, weft_tstamp now);
+
+/**
+ * Asks for (and keeps refreshing) a permission for @p peer's IP.
+ * Returns 0 or one of: WEFT_ERR_INVALID_STATE (not allocated),
+ * WEFT_ERR_LIMIT (too many), WEFT_ERR_INVALID_ARGUMENT.
+ */
+WEFT_EXTERN int weft_turn_client_create_permission(weft_turn_client *c,
+                                                   weft_tstamp now,
+                                                   const weft_addr *peer);
+
+/**
+ * Binds a channel to @p peer (and keeps it bound); data to that peer uses
+ * ChannelData once bound. Returns the channel number (> 0) or one of:
+ * WEFT_ERR_INVALID_STATE, WEFT_ERR_LIMIT, WEFT_ERR_INVALID_ARGUMENT.
+ */
+WEFT_EXTERN int weft_turn_client_bind_channel(weft_turn_client *c,
+                                              weft_tstamp now,
+                                              const weft_addr *peer);
+
+/**
+ * Queues @p len bytes for @p peer: ChannelData on a bound channel, else a
+ * Send indication. Returns 0 or one of: WEFT_ERR_INVALID_STATE,
+ * WEFT_ERR_TURN_PERMISSION (no permission asked for that IP),
+ * WEFT_ERR_QUEUE_FULL, WEFT_ERR_INVALID_ARGUMENT (too long).
+ */
+WEFT_EXTERN int weft_turn_client_send(weft_turn_client *c, weft_tstamp now,
+                                      const weft_addr *peer,
+                                      const uint8_t *data, size_t len);
+
+/**
+ * A datagram (or whole frame over TCP/TLS) from the server. Returns 1 when
+ * it carried application data from a peer: *@p peer is set and
+ * *@p payload / *@p payload_len view into @p data. Returns 0 when consumed
+ * (a response) or dropped (counted), or WEFT_ERR_INVALID_ARGUMENT.
+ */
+WEFT_EXTERN int weft_turn_client_recv(weft_turn_client *c, weft_tstamp now,
+                                      const uint8_t *data, size_t len,
+                                      weft_addr *peer, const uint8_t **payload,
+                                      size_t *payload_len);
+
+/** Pops the next datagram for the server (@p to: its address). Returns its
+ * length, 0 when none, or WEFT_ERR_BUFFER_TOO_SMALL. */
+WEFT_EXTERN int weft_turn_client_poll_transmit(weft_turn_client *c,
+                                               weft_addr *to, uint8_t *buf,
+                                               size_t buflen);
+
+/** Pops the next event. Returns 1, or 0 when there is none. */
+WEFT_EXTERN int weft_turn_client_poll_event(weft_turn_client *c,
+                                            weft_turn_client_event *ev);
+
+/** When to call handle_timeout (WEFT_TSTAMP_NONE: nothing pending). */
+WEFT_EXTERN weft_tstamp weft_turn_client_deadline(const weft_turn_client *c);
+
+/** Retransmits, refreshes allocation, permissions and channels. */
+WEFT_EXTERN void weft_turn_client_handle_timeout(weft_turn_client *c,
+                                                 weft_tstamp now);
+
+/**
+ * Deallocates (Refresh with LIFETIME 0); WEFT_TURN_CLIENT_EV_CLOSED follows
+ * when the server answered or the request timed out. Returns 0.
+ */
+WEFT_EXTERN int weft_turn_client_close(weft_turn_client *c, weft_tstamp now);
+
+/** Whether the allocation is usable (1) or not (0). */
+WEFT_EXTERN int weft_turn_client_is_allocated(const weft_turn_client *c);
+
+WEFT_EXTERN void weft_turn_client_get_stats(const weft_turn_client *c,
+                                            weft_turn_client_stats *out);
+
 #ifdef __cplusplus
 }
 #endif
