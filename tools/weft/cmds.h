@@ -11,6 +11,7 @@ extern const cli_cmd cmd_serve;
 extern const cli_cmd cmd_stun;
 extern const cli_cmd cmd_stun_client;
 extern const cli_cmd cmd_turn;
+extern const cli_cmd cmd_turn_client;
 extern const cli_cmd cmd_version;
 
 /**
