@@ -58,4 +58,27 @@ for server in coturn:$P weft:$W; do
     fail "$name wrong password: rc=$RC $OUT $ERR"
   fi
 done
+
+# IPv6 relays (RFC 6156): weft turn on ::1, its client asking for IPv6.
+if have_ipv6; then
+  W6=$(free_port) || exit 1
+  Q6=$(free_port) || exit 1
+  "$WEFT_BIN" turn --listen "[::1]:$W6" --user u:p --realm r \
+    --allow-loopback-peers --min-port 45000 --max-port 45999 \
+    >"$STUN_TMP/weft6.out" 2>"$STUN_TMP/weft6.err" &
+  STUN_PIDS+=($!)
+  turnutils_peer -L ::1 -p "$Q6" >"$STUN_TMP/peer6.log" 2>&1 &
+  STUN_PIDS+=($!)
+  sleep 0.5
+  run_bounded 60 "$WEFT_BIN" turn-client "[::1]:$W6" -u u -w p --ipv6 \
+    --peer "[::1]:$Q6" -n 20 -l 200 --channel
+  if [ $RC -eq 0 ] && echo "$OUT" | grep -qx 'sent 20 received 20' &&
+    echo "$OUT" | grep -Eqx 'relayed \[::1\]:45[0-9]{3}'; then
+    pass "IPv6: 20 echoed through $(echo "$OUT" | head -1)"
+  else
+    fail "IPv6: rc=$RC $OUT $ERR"
+  fi
+else
+  echo "SKIP: IPv6 (no ::1)"
+fi
 finish

@@ -126,4 +126,45 @@ else
   pass "expired REST user name refused"
 fi
 stop_pid "$REST" INT
+
+# TLS (RFC 8656 section 3.1) with a coturn-style config file (-c).
+if command -v openssl >/dev/null; then
+  P=$(free_port) || exit 1
+  T=$(free_port) || exit 1
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$STUN_TMP/key.pem" \
+    -out "$STUN_TMP/cert.pem" -days 1 -subj /CN=localhost 2>/dev/null
+  cat >"$STUN_TMP/turnserver.conf" <<CONF
+# as turnserver.conf
+listening-ip=127.0.0.1
+listening-port=$P
+tls-listening-port=$T
+cert=$STUN_TMP/cert.pem
+pkey=$STUN_TMP/key.pem
+lt-cred-mech
+user=u:p
+realm=r
+allow-loopback-peers
+min-port=42000
+max-port=42999
+no-cli
+CONF
+  start_turn tls -c "$STUN_TMP/turnserver.conf" || exit 1
+  TLS=$LAST_PID
+  if grep -qx "listening tls 127.0.0.1:$T" "$STUN_TMP/tls.out"; then
+    pass "config file: listening tls 127.0.0.1:$T"
+  else
+    fail "config file: $(cat "$STUN_TMP/tls.out" "$STUN_TMP/tls.err")"
+  fi
+  run_bounded 60 turnutils_uclient -S -t -p "$T" -u u -w p -e 127.0.0.1 \
+    -r "$Q" -m 2 -n 50 -l 500 -c 127.0.0.1
+  if [ $RC -eq 0 ] && echo "$OUT" | grep -q 'Total lost packets 0 ' &&
+    echo "$OUT" | grep -q 'tot_recv_msgs=100$'; then
+    pass "TLS: 100 messages echoed, 0 lost"
+  else
+    fail "TLS: rc=$RC $(echo "$OUT" | tail -4) $ERR"
+  fi
+  stop_pid "$TLS" TERM
+else
+  echo "SKIP: TLS (no openssl command)"
+fi
 finish
