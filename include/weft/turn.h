@@ -114,7 +114,8 @@ typedef struct weft_turn_peer_range {
 typedef struct weft_turn_server_settings {
   /** REALM (copied). Default "weft". */
   const char *realm;
-  /** SOFTWARE of success responses, NULL for none (copied). */
+  /** SOFTWARE of authenticated success responses, NULL for none (copied);
+   * never in answers to unauthenticated requests (kept minimal). */
   const char *software;
   /** Static long-term users (array copied; keys precomputed). */
   const weft_turn_user *users;

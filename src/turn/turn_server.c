@@ -242,7 +242,9 @@ turn_txslot *turn_resp_begin(weft_turn_server *s, const weft_turn_path *path,
 
 void turn_resp_finish(weft_turn_server *s, turn_txslot *t, weft_stun_builder *b,
                       weft_stun_key *key) {
-  if (s->software != NULL)
+  /* SOFTWARE only to authenticated clients: an unauthenticated answer
+   * stays as small as it can (reflection) */
+  if (s->software != NULL && key != NULL)
     weft_stun_builder_add_str(b, WEFT_STUN_ATTR_SOFTWARE, s->software);
   if (key != NULL)
     weft_stun_builder_add_integrity_key(b, key);

@@ -855,6 +855,69 @@ static void test_rate_limit(void **state) {
   weft_turn_server_del(s);
 }
 
+/* An allocator that fails the n-th allocation (nghttp2's failmalloc). */
+typedef struct failmem {
+  int n, count;
+} failmem;
+
+static void *fm_malloc(size_t size, void *ud) {
+  failmem *f = ud;
+  return ++f->count == f->n ? NULL : malloc(size);
+}
+static void fm_free(void *p, void *ud) {
+  (void)ud;
+  free(p);
+}
+static void *fm_calloc(size_t n, size_t size, void *ud) {
+  failmem *f = ud;
+  return ++f->count == f->n ? NULL : calloc(n, size);
+}
+static void *fm_realloc(void *p, size_t size, void *ud) {
+  failmem *f = ud;
+  return ++f->count == f->n ? NULL : realloc(p, size);
+}
+
+static void test_failing_allocator(void **state) {
+  (void)state;
+  int completed = 0;
+  for (int n = 1; n < 200 && !completed; n++) {
+    memset(&R, 0, sizeof(R));
+    failmem fm = {n, 0};
+    weft_mem mem = {&fm, fm_malloc, fm_free, fm_calloc, fm_realloc};
+    weft_turn_server_settings st;
+    weft_turn_server_settings_default(&st);
+    st.realm = "r";
+    weft_turn_user users[1] = {{"u", "p"}};
+    st.users = users;
+    st.nusers = 1;
+    st.relay_open = relay_open;
+    st.relay_close = relay_close;
+    st.hook_user_data = &R;
+    weft_turn_server *s = NULL;
+    int rv = weft_turn_server_new(&s, &st, &mem);
+    if (rv != 0) {
+      assert_int_equal(rv, WEFT_ERR_NOMEM);
+      continue;
+    }
+    tc c;
+    tc_init(&c, s, "198.51.100.10:1");
+    int code = tc_allocate(&c, T0);
+    if (code == 0) {
+      code = tc_peer_request(&c, WEFT_STUN_CHANNEL_BIND, "198.51.100.7:9",
+                             0x4000, T0);
+      if (code == 0)
+        code = tc_peer_request(&c, WEFT_STUN_CREATE_PERMISSION,
+                               "198.51.100.8:9", -1, T0);
+      completed = code == 0 && fm.count < n;
+    } else {
+      assert_int_equal(code, 508); /* out of memory: no capacity */
+    }
+    weft_turn_server_del(s);
+    assert_int_equal(R.opened, R.closed);
+  }
+  assert_true(completed);
+}
+
 static void test_tx_queue_bound(void **state) {
   (void)state;
   tc c;
@@ -891,6 +954,7 @@ int main(void) {
       cmocka_unit_test(test_binding_and_bad_input),
       cmocka_unit_test(test_rate_limit),
       cmocka_unit_test(test_tx_queue_bound),
+      cmocka_unit_test(test_failing_allocator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
