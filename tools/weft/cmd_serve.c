@@ -113,19 +113,38 @@ static void stun_describe(const serve_ctx *ctx, FILE *out) {
   fprintf(out, "\n");
 }
 
+/* The served addresses as (proto, address) pairs, from the STUN server or,
+ * when TURN runs, from the TURN server (UDP ones, or TCP when UDP is off). */
+static size_t served(const serve_ctx *ctx, weft_addr *a, const char **proto,
+                     size_t max) {
+  if (ctx->turn != NULL) {
+    size_t n = turnsrv_bound(ctx->turn, a, max);
+    for (size_t i = 0; i < n; i++)
+      proto[i] = ctx->stun_cfg.udp ? "udp" : "tcp";
+    return n;
+  }
+  size_t n = stunsrv_nbound(ctx->stun);
+  n = n < max ? n : max;
+  for (size_t i = 0; i < n; i++)
+    stunsrv_bound(ctx->stun, i, &proto[i], &a[i]);
+  return n;
+}
+
 /* "weft stun-client 127.0.0.1:3478": a loopback form of a bound address. */
 static void stun_hint(const serve_ctx *ctx, FILE *out) {
-  const char *proto;
-  weft_addr a;
-  char text[WEFT_ADDR_STRLEN];
-  size_t n = stunsrv_nbound(ctx->stun), pick = 0;
+  weft_addr all[2 * STUNSRV_MAX_LISTEN];
+  const char *protos[2 * STUNSRV_MAX_LISTEN];
+  size_t n = served(ctx, all, protos, 2 * STUNSRV_MAX_LISTEN), pick = 0;
+  if (n == 0)
+    return;
   for (size_t i = n; i-- > 0;) { /* prefer UDP, then IPv4 */
-    stunsrv_bound(ctx->stun, i, &proto, &a);
-    if (strcmp(proto, "udp") == 0 &&
-        (weft_addr_family(&a) == AF_INET || pick == 0))
+    if (strcmp(protos[i], "udp") == 0 &&
+        (weft_addr_family(&all[i]) == AF_INET || pick == 0))
       pick = i;
   }
-  stunsrv_bound(ctx->stun, pick, &proto, &a);
+  weft_addr a = all[pick];
+  const char *proto = protos[pick];
+  char text[WEFT_ADDR_STRLEN];
   if (weft_addr_is_any(&a)) {
     uint16_t port = weft_addr_port(&a);
     weft_addr_parse(&a, weft_addr_family(&a) == AF_INET ? "127.0.0.1" : "::1",
