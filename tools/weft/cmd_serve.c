@@ -153,6 +153,10 @@ static void stun_hint(const serve_ctx *ctx, FILE *out) {
   fprintf(out, "weft stun-client %s%s\n",
           weft_addr_format(&a, text, sizeof(text)),
           strcmp(proto, "tcp") == 0 ? " --tcp" : "");
+  if (ctx->turn != NULL && ctx->turn_cfg->nusers > 0 &&
+      strcmp(proto, "udp") == 0)
+    fprintf(out, "weft serve: try: weft turn-client %s -u %s -w PASSWORD\n",
+            text, ctx->turn_cfg->users[0].name);
 }
 
 static void stun_stop(serve_ctx *ctx) {
