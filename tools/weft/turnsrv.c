@@ -365,6 +365,18 @@ size_t turnsrv_metrics(const turnsrv *s, char *buf, size_t cap) {
          st.tx_client_bytes);
   METRIC("peer_packets_received_total", "counter",
          "Datagrams received from peers.", st.rx_peer_packets);
+  METRIC("peer_bytes_received_total", "counter",
+         "Payload bytes received from peers.", st.rx_peer_bytes);
+  METRIC("client_packets_received_total", "counter",
+         "Payload datagrams received from clients.", st.rx_client_packets);
+  METRIC("client_bytes_received_total", "counter",
+         "Payload bytes received from clients.", st.rx_client_bytes);
+  METRIC("binding_requests_total", "counter", "STUN Binding requests.",
+         st.binding_requests);
+  METRIC("oversized_drops_total", "counter", "Payloads too large.",
+         st.oversized_drops);
+  METRIC("no_allocation_drops_total", "counter",
+         "Datagrams for no allocation.", st.no_allocation_drops);
   METRIC("rate_limited_drops_total", "counter", "Dropped by --max-bps.",
          st.rate_limited_drops);
   METRIC("udp_send_errors_total", "counter", "Failed UDP sends.",
