@@ -107,6 +107,7 @@ static int connect_server(const weft_addr *server) {
     close(fd);
     return -1;
   }
+  net_set_buffers(fd, 4 * 1024 * 1024); /* echoes come back in bursts */
   return fd;
 }
 

@@ -3,6 +3,7 @@
 #include "turnsrv_int.h"
 
 #include <errno.h>
+#include <netinet/udp.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,21 +34,79 @@ weft_tstamp ts_now(void) {
 
 /* ---- output ------------------------------------------------------------ */
 
+/* How many datagrams from @p i can go as one UDP GSO send: same fd and
+ * destination, no control data, all of the first's size but the last
+ * (which may be shorter), at most 64 KiB. */
+static size_t gso_run(const turnsrv *s, size_t i) {
+  if (s->gso_off || s->tx[i].msg_hdr.msg_controllen != 0)
+    return 1;
+  size_t seg = s->txiov[i].iov_len, total = seg, j = i + 1;
+  while (j < s->ntx && j - i < 64 && s->txfd[j] == s->txfd[i] &&
+         s->tx[j].msg_hdr.msg_controllen == 0 && s->txiov[j].iov_len <= seg &&
+         total + s->txiov[j].iov_len <= 65000 &&
+         weft_addr_equal(&s->txaddr[j], &s->txaddr[i])) {
+    total += s->txiov[j].iov_len;
+    if (s->txiov[j++].iov_len < seg)
+      break;
+  }
+  return j - i;
+}
+
+/* Turns the pending datagrams from @p from on into s->gso (groups).
+ * Returns their count. */
+static size_t gso_group(turnsrv *s, size_t from) {
+  size_t n = 0;
+  for (size_t i = from; i < s->ntx;) {
+    size_t run = gso_run(s, i);
+    s->gso[n].msg_hdr = s->tx[i].msg_hdr;
+    s->gsofd[n] = s->txfd[i];
+    s->gsobase[n] = i;
+    if (run > 1) {
+      struct msghdr *h = &s->gso[n].msg_hdr;
+      h->msg_iov = &s->txiov[i];
+      h->msg_iovlen = run;
+      struct cmsghdr *c = &s->gsoctl[n].align;
+      c->cmsg_level = SOL_UDP;
+      c->cmsg_type = UDP_SEGMENT;
+      c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+      uint16_t seg = (uint16_t)s->txiov[i].iov_len;
+      memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+      h->msg_control = s->gsoctl[n].b;
+      h->msg_controllen = sizeof(s->gsoctl[n].b);
+    }
+    n++;
+    i += run;
+  }
+  return n;
+}
+
 void ts_flush(turnsrv *s) {
-  size_t off = 0;
-  while (off < s->ntx) {
+  size_t n = gso_group(s, 0), off = 0;
+  while (off < n) {
     size_t run = 1;
-    while (off + run < s->ntx && s->txfd[off + run] == s->txfd[off])
+    while (off + run < n && s->gsofd[off + run] == s->gsofd[off])
       run++;
-    int n = sendmmsg(s->txfd[off], s->tx + off, (unsigned)run, MSG_DONTWAIT);
-    if (n < 0 && errno == EINTR)
+    int r = sendmmsg(s->gsofd[off], s->gso + off, (unsigned)run, MSG_DONTWAIT);
+    if (r < 0 && errno == EINTR)
       continue;
-    if (n <= 0) { /* full or failed: drop the first and go on */
+    if (r <= 0 && s->gso[off].msg_hdr.msg_iovlen > 1 &&
+        (errno == EIO || errno == EINVAL || errno == ENOPROTOOPT)) {
+      s->gso_off = 1; /* no UDP GSO here: send the rest one by one */
+      n = gso_group(s, s->gsobase[off]);
+      off = 0;
+      continue;
+    }
+    if (r <= 0) { /* full or failed: drop the first and go on */
       s->udp_send_errors++;
       off++;
       continue;
     }
-    off += (size_t)n;
+    for (size_t k = off; k < off + (size_t)r; k++)
+      if (s->gso[k].msg_hdr.msg_iovlen > 1) {
+        s->udp_gso_sends++;
+        s->udp_gso_datagrams += s->gso[k].msg_hdr.msg_iovlen;
+      }
+    off += (size_t)r;
   }
   s->ntx = 0;
 }
@@ -313,11 +372,11 @@ void turnsrv_print_stats(const turnsrv *s, FILE *out) {
           " auth-failures %" PRIu64 " denied-peers %" PRIu64
           " relayed-to-peers %" PRIu64 " relayed-to-clients %" PRIu64
           " no-permission %" PRIu64 " bad-input %" PRIu64
-          " udp-send-errors %" PRIu64 "\n",
+          " udp-send-errors %" PRIu64 " udp-gso-datagrams %" PRIu64 "\n",
           st.allocations_current, st.allocations_total, st.requests,
           st.auth_failures, st.denied_peers, st.tx_peer_packets,
           st.tx_client_packets, st.no_permission_drops, st.bad_input,
-          s->udp_send_errors);
+          s->udp_send_errors, s->udp_gso_datagrams);
 }
 
 #define METRIC(name, kind, help, v)                                            \
@@ -375,11 +434,15 @@ size_t turnsrv_metrics(const turnsrv *s, char *buf, size_t cap) {
          st.binding_requests);
   METRIC("oversized_drops_total", "counter", "Payloads too large.",
          st.oversized_drops);
-  METRIC("no_allocation_drops_total", "counter",
-         "Datagrams for no allocation.", st.no_allocation_drops);
+  METRIC("no_allocation_drops_total", "counter", "Datagrams for no allocation.",
+         st.no_allocation_drops);
   METRIC("rate_limited_drops_total", "counter", "Dropped by --max-bps.",
          st.rate_limited_drops);
   METRIC("udp_send_errors_total", "counter", "Failed UDP sends.",
          s->udp_send_errors);
+  METRIC("udp_gso_sends_total", "counter", "UDP GSO sends (several datagrams).",
+         s->udp_gso_sends);
+  METRIC("udp_gso_datagrams_total", "counter", "Datagrams sent by UDP GSO.",
+         s->udp_gso_datagrams);
   return n < cap ? n : cap;
 }

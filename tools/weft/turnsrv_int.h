@@ -66,6 +66,15 @@ struct turnsrv {
   weft_addr txaddr[TS_BATCH];
   union ts_ctl txctl[TS_BATCH];
   int txfd[TS_BATCH];
+  /* UDP GSO: runs of same-size datagrams to one destination sent as one */
+  struct mmsghdr gso[TS_BATCH];
+  union {
+    struct cmsghdr align;
+    uint8_t b[CMSG_SPACE(sizeof(uint16_t))];
+  } gsoctl[TS_BATCH];
+  int gsofd[TS_BATCH];
+  size_t gsobase[TS_BATCH]; /* first datagram of each group */
+  int gso_off;              /* the kernel refused UDP_SEGMENT once */
   uint8_t txbuf[TS_BATCH][WEFT_TURN_MAX_FRAME];
   size_t ntx;
   /* sockets */
@@ -83,6 +92,7 @@ struct turnsrv {
   void *tls_ctx; /* SSL_CTX when TLS is on */
   /* counters of the I/O layer */
   uint64_t udp_send_errors;
+  uint64_t udp_gso_sends, udp_gso_datagrams;
   uint64_t udp_oversized;
   uint64_t tcp_accepted, tcp_rejected, tcp_garbage;
   uint64_t relay_open_failures;
