@@ -331,6 +331,24 @@ WEFT_EXTERN int weft_turn_rest_password(const char *secret,
  *
  * For the TURN REST API, compute the password with weft_turn_rest_password()
  * (user name "expiry-unix-time:name") and pass both as usual.
+ *
+ * Use with an ICE agent (relay candidates): allocate; on
+ * WEFT_TURN_CLIENT_EV_ALLOCATED add the relayed address as a local relay
+ * candidate (mapped = the server-reflexive address); create a permission
+ * (or bind a channel) for each remote candidate address before checks go
+ * to it; ICE datagrams "from" the relayed address go out through
+ * weft_turn_client_send(); every datagram read from the server goes to
+ * weft_turn_client_recv(), and when it returns 1 the payload is handed to
+ * the agent as received on the relayed address from *peer.
+ *
+ *   weft_turn_client_settings s;
+ *   weft_turn_client_settings_default(&s);
+ *   weft_addr_parse(&s.server, "192.0.2.10:3478", 0);
+ *   s.username = "u"; s.password = "p";
+ *   weft_turn_client_new(&c, &s, NULL);
+ *   weft_turn_client_allocate(c, now);
+ *   // loop: send poll_transmit() datagrams to the server, feed what it
+ *   // sends to recv(), handle_timeout() at deadline(), read poll_event().
  */
 typedef struct weft_turn_client weft_turn_client;
 
