@@ -34,4 +34,26 @@ echo "$STATS"
 BAD=$(grep -Eo 'bad-input [0-9]+' <<<"$STATS" | grep -Eo '[0-9]+$')
 [ "${BAD:-0}" -ge 100 ] && pass "bad input counted ($BAD)" ||
   fail "bad input count '${BAD:-}'"
+
+# An idle TCP connection without allocation is closed (--tcp-idle-ms).
+P=$(free_port) || exit 1
+"$WEFT_BIN" turn --listen "127.0.0.1:$P" --user u:p --realm r \
+  --tcp-idle-ms 400 >"$STUN_TMP/idle.out" 2>"$STUN_TMP/idle.err" &
+IDLE=$!
+STUN_PIDS+=("$IDLE")
+for _ in $(seq 100); do
+  grep -q '^listening tcp' "$STUN_TMP/idle.out" && break
+  sleep 0.05
+done
+run_bounded 20 "$PY" - "$P" <<'PYEOF'
+import socket, sys, time
+t = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+start = time.time()
+data = t.recv(100)  # b"" when the server closes
+took = time.time() - start
+print("closed after %.1f s" % took)
+sys.exit(0 if data == b"" and 0.3 < took < 5 else 1)
+PYEOF
+[ $RC -eq 0 ] && pass "idle TCP connection $OUT" || fail "idle TCP: rc=$RC $OUT $ERR"
+stop_pid $IDLE TERM
 finish

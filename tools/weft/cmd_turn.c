@@ -51,6 +51,9 @@ static void help(FILE *out) {
       "      --prometheus-port P      its port (9641), on "
       "--prometheus-ip (0.0.0.0)\n"
       "      --software TEXT          SOFTWARE attribute (weft)\n"
+      "      --tcp-idle-ms MS         close a TCP/TLS connection without "
+      "allocation\n"
+      "                               after MS without input (60000)\n"
       "  -c, --config FILE            options as \"key=value\" lines "
       "(turnserver.conf)\n"
       "      --log-level LEVEL        none, error, warn, info, debug, trace\n"
@@ -90,6 +93,7 @@ enum {
   O_PROM_IP,
   O_SOFTWARE,
   O_LOG_LEVEL,
+  O_TCP_IDLE,
   O_STATS,
   O_IGNORED,
   O_IGNORED_ARG,
@@ -130,6 +134,7 @@ static const struct option opts[] = {
     {"software", required_argument, NULL, O_SOFTWARE},
     {"config", required_argument, NULL, 'c'},
     {"log-level", required_argument, NULL, O_LOG_LEVEL},
+    {"tcp-idle-ms", required_argument, NULL, O_TCP_IDLE},
     {"stats", no_argument, NULL, O_STATS},
     {"lt-cred-mech", no_argument, NULL, O_IGNORED},
     {"no-dtls", no_argument, NULL, O_IGNORED},
@@ -276,6 +281,11 @@ static int apply_num(const char *cmd, turn_opts *o, int c, const char *name,
     break;
   case O_TOTAL_QUOTA:
     st->total_quota = (uint32_t)v;
+    break;
+  case O_TCP_IDLE:
+    if (v == 0)
+      return cli_usage_error(cmd, "--%s: must be positive", name);
+    o->cfg.tcp_idle_ms = (unsigned)v;
     break;
   case O_MAX_BPS:
     st->max_bps = v;

@@ -21,6 +21,7 @@ void turnsrv_config_default(turnsrv_config *cfg) {
   cfg->udp = 1;
   cfg->tcp = 1;
   cfg->tls_port = TURNSRV_DEFAULT_TLS_PORT;
+  cfg->tcp_idle_ms = 60000;
   cfg->min_port = 49152;
   cfg->max_port = 65535;
   weft_turn_server_settings_default(&cfg->core);
@@ -152,6 +153,9 @@ void ts_drain(turnsrv *s) {
                                                       : "deallocated",
              weft_addr_format(&ev.path.remote, a, sizeof(a)), ev.username,
              ev.relay_id, ev.expired ? " (expired)" : "");
+    if (ev.path.transport != WEFT_TURN_UDP)
+      ts_conn_allocations(s, ev.path.sock,
+                          ev.type == WEFT_TURN_SERVER_EV_ALLOCATED ? 1 : -1);
   }
   arm_timer(s);
 }
@@ -183,6 +187,12 @@ static void arm_timer(turnsrv *s) {
 
 /* ---- lifecycle ---------------------------------------------------------- */
 
+static void on_sweep(uv_timer_t *t) {
+  turnsrv *s = t->data;
+  ts_conns_sweep(s);
+  ts_flush(s);
+}
+
 void ts_handle_closed(turnsrv *s) {
   if (--s->handles == 0 && s->closing) {
     weft_turn_server_del(s->core);
@@ -213,6 +223,7 @@ void turnsrv_close(turnsrv *s) {
   s->core = NULL;
   ts_relays_close_all(s);
   uv_close((uv_handle_t *)&s->timer, timer_closed);
+  uv_close((uv_handle_t *)&s->sweep, timer_closed);
 }
 
 static int skippable(const turnsrv_config *cfg, int err) {
@@ -296,6 +307,7 @@ static int core_new(turnsrv *s) {
   st.relay_close = ts_relay_close;
   st.hook_user_data = s;
   st.tx_queue = 2 * TS_BATCH;
+  st.event_queue = 4096; /* expiry sweeps can end many at once */
   st.log = s->cfg.log;
   relay_families(&s->cfg, &st);
   int r = weft_turn_server_new(&s->core, &st, NULL);
@@ -318,7 +330,9 @@ int turnsrv_start(turnsrv **out, uv_loop_t *loop, const turnsrv_config *cfg,
   s->port_cursor = (uint16_t)(getpid() * 7919u);
   uv_timer_init(loop, &s->timer);
   s->timer.data = s;
-  s->handles = 1;
+  uv_timer_init(loop, &s->sweep);
+  s->sweep.data = s;
+  s->handles = 2;
   int r = core_new(s);
   if (r != 0) {
     snprintf(err, errlen, "turn settings: %s", weft_strerror(r));
@@ -328,6 +342,10 @@ int turnsrv_start(turnsrv **out, uv_loop_t *loop, const turnsrv_config *cfg,
     r = ts_tls_ctx_new(s, err, errlen);
   if (r == 0)
     r = open_all(s, err, errlen);
+  if (r == 0 && s->ntcp > 0) {
+    uint64_t every = cfg->tcp_idle_ms / 4 ? cfg->tcp_idle_ms / 4 : 1;
+    uv_timer_start(&s->sweep, on_sweep, every, every);
+  }
   if (r != 0) {
     turnsrv_close(s);
     return r;

@@ -43,6 +43,9 @@ typedef struct turnsrv_config {
   weft_turn_peer_range ranges[TURNSRV_MAX_RANGES];
   size_t nranges;
   weft_turn_server_settings core; /**< realm, quotas, secret, ... */
+  /** Close a TCP/TLS connection without allocation after this long
+   * without input (60000 ms). */
+  unsigned tcp_idle_ms;
   int prometheus;
   weft_addr prometheus_addr; /**< default 0.0.0.0:9641 */
   weft_log log;

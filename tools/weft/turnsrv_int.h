@@ -52,6 +52,7 @@ struct turnsrv {
   turnsrv_config cfg;
   weft_turn_server *core;
   uv_timer_t timer;
+  uv_timer_t sweep; /* idle TCP/TLS connections */
   weft_tstamp armed;
   uint16_t port_cursor;
   /* shared receive batch */
@@ -94,7 +95,7 @@ struct turnsrv {
   uint64_t udp_send_errors;
   uint64_t udp_gso_sends, udp_gso_datagrams;
   uint64_t udp_oversized;
-  uint64_t tcp_accepted, tcp_rejected, tcp_garbage;
+  uint64_t tcp_accepted, tcp_rejected, tcp_garbage, tcp_idle;
   uint64_t relay_open_failures;
   size_t handles;
   int closing;
@@ -124,6 +125,10 @@ void ts_tcp_close(struct ts_tcp_lsn *l);
 void ts_conns_close_all(turnsrv *s);
 /* Sends framed bytes of the core to connection @p sock. */
 void ts_conn_send(turnsrv *s, uint32_t sock, const uint8_t *p, size_t len);
+/* Counts the allocations of connection @p sock (+1 / -1). */
+void ts_conn_allocations(turnsrv *s, uint32_t sock, int delta);
+/* Closes connections without allocation silent for tcp_idle_ms. */
+void ts_conns_sweep(turnsrv *s);
 
 /* turnsrv_tls.c (OpenSSL, isolated here) */
 int ts_tls_ctx_new(turnsrv *s, char *err, size_t errlen);

@@ -24,6 +24,8 @@ struct ts_conn {
   weft_turn_path path;
   struct ts_tls *tls;
   int closing;
+  int nallocs;
+  uint64_t last_rx; /* uv_now, ms */
   size_t len;
   uint8_t buf[TCP_BUF];
   uint8_t cbuf[TCP_BUF]; /* ciphertext read (TLS) */
@@ -167,6 +169,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf) {
   }
   if (n == 0 || c->closing)
     return;
+  c->last_rx = uv_now(c->srv->loop);
   if (c->tls != NULL) {
     size_t plen = c->len;
     if (ts_tls_feed(c->tls, c->cbuf, (size_t)n, c->buf, &plen, TCP_BUF) < 0 ||
@@ -236,6 +239,7 @@ static void on_connection(uv_stream_t *server, int status) {
     return;
   }
   c->id = c->path.sock = id;
+  c->last_rx = uv_now(s->loop);
   s->conns[id - TS_CONN_BASE] = c;
   s->nconns++;
   s->tcp_accepted++;
@@ -285,4 +289,23 @@ void ts_conns_close_all(turnsrv *s) {
   for (uint32_t i = 0; i < s->nconns_cap; i++)
     if (s->conns[i] != NULL)
       conn_close(s->conns[i]);
+}
+
+void ts_conn_allocations(turnsrv *s, uint32_t sock, int delta) {
+  if (sock - TS_CONN_BASE >= s->nconns_cap)
+    return;
+  struct ts_conn *c = s->conns[sock - TS_CONN_BASE];
+  if (c != NULL)
+    c->nallocs += delta;
+}
+
+void ts_conns_sweep(turnsrv *s) {
+  uint64_t now = uv_now(s->loop);
+  for (uint32_t i = 0; i < s->nconns_cap; i++) {
+    struct ts_conn *c = s->conns[i];
+    if (c != NULL && c->nallocs <= 0 && now - c->last_rx > s->cfg.tcp_idle_ms) {
+      s->tcp_idle++;
+      conn_close(c);
+    }
+  }
 }
