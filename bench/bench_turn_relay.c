@@ -17,7 +17,7 @@
  *
  * Usage: bench_turn_relay [weft-binary]   (default: $WEFT_BIN, else
  * ../tools/weft/weft next to this program). Environment:
- * WEFT_BENCH_TURN_MSGS (50000 per client), WEFT_BENCH_TURN_CLIENTS (4),
+ * WEFT_BENCH_TURN_MSGS (20000 per client), WEFT_BENCH_TURN_CLIENTS (4),
  * WEFT_BENCH_TURN_PAYLOAD (1000), WEFT_BENCH_TURN_WINDOW (32),
  * WEFT_BENCH_TURN_ALLOCS (500), WEFT_BENCH_TURN_SERVERS ("weft coturn").
  */
@@ -316,7 +316,7 @@ static int ready(const char *kind, int port, weft_tstamp until) {
 
 static void bench_relay(const char *kind, pid_t pid, int port) {
   int nc = (int)env_num("WEFT_BENCH_TURN_CLIENTS", 4);
-  uint64_t msgs = env_num("WEFT_BENCH_TURN_MSGS", 50000);
+  uint64_t msgs = env_num("WEFT_BENCH_TURN_MSGS", 20000);
   size_t payload = env_num("WEFT_BENCH_TURN_PAYLOAD", 1000);
   uint64_t window = env_num("WEFT_BENCH_TURN_WINDOW", 32);
   if (nc < 1 || nc > 64 || payload > WEFT_TURN_MAX_PAYLOAD)

@@ -436,7 +436,7 @@ int weft_turn_server_recv(weft_turn_server *s, weft_tstamp now,
     handle_request(s, now, path, &m);
   else if (m.cls == WEFT_STUN_INDICATION && m.method == WEFT_STUN_SEND)
     turn_handle_send(s, now, path, &m);
-  else
-    s->stats.bad_input++;
+  else if (m.cls != WEFT_STUN_INDICATION || m.method != WEFT_STUN_BINDING)
+    s->stats.bad_input++; /* a Binding indication is a keepalive: ignored */
   return 0;
 }
