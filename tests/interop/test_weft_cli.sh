@@ -118,7 +118,7 @@ fi
 # Nothing listens: UDP times out after --timeout-ms, TCP is refused.
 Q=$(free_port) || exit 1
 START=$(date +%s%N)
-expect_error 1 "^weft stun-client: timeout: no response from udp 127\.0\.0\.1:$Q within 700 ms \(2 requests sent\)$" \
+expect_error 1 "^weft stun-client: timeout: no response from udp 127\.0\.0\.1:$Q within 700 ms \([0-9]+ requests? sent\)$" \
   "$W" stun-client "127.0.0.1:$Q" --timeout-ms 700
 MS=$((($(date +%s%N) - START) / 1000000))
 if [ $MS -ge 650 ] && [ $MS -lt 10000 ]; then
