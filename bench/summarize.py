@@ -103,6 +103,7 @@ def read_servers(path, clk_tck):
                 "sent": load.get("sent", 0),
                 "answered": answered,
                 "lost": load.get("lost", 0),
+                "deferred": load.get("deferred", 0),
                 "rtt_p50_us": load.get("rtt_p50_us"),
                 "rtt_p99_us": load.get("rtt_p99_us"),
             })
@@ -139,6 +140,7 @@ def figure(results, name, unit, mode, field, better, extra):
                 median([r["answered_per_s"] for r in rs]), 0)
             out[prefix + "lost_total"] = sum(r["lost"] for r in rs)
             out[prefix + "sent_total"] = sum(r["sent"] for r in rs)
+            out[prefix + "deferred_total"] = sum(r["deferred"] for r in rs)
             out[prefix + "rtt_p50_us"] = median([r["rtt_p50_us"] for r in rs])
     print(json.dumps(out))
 
