@@ -62,6 +62,7 @@ struct slot {
 
 struct lsock {
   int fd;
+  weft_addr local; /* what XOR-MAPPED-ADDRESS must say */
   struct slot *slots;
   uint32_t *free_idx; /* stack of free slot indices */
   uint32_t nfree;
@@ -191,7 +192,11 @@ static int open_socket(struct gen *g, struct lsock *s) {
   }
   set_bufsize(s->fd, SO_RCVBUFFORCE, SO_RCVBUF, 4 << 20);
   set_bufsize(s->fd, SO_SNDBUFFORCE, SO_SNDBUF, 4 << 20);
-  if (connect(s->fd, &t->u.sa, weft_addr_socklen(t)) != 0) {
+  struct sockaddr_storage ss;
+  socklen_t sslen = sizeof ss;
+  if (connect(s->fd, &t->u.sa, weft_addr_socklen(t)) != 0 ||
+      getsockname(s->fd, (struct sockaddr *)&ss, &sslen) != 0 ||
+      weft_addr_from_sockaddr(&s->local, (struct sockaddr *)&ss, sslen) != 0) {
     perror("bench_stun_load: connect");
     return -1;
   }
@@ -252,11 +257,36 @@ static uint32_t send_batch(struct gen *g, struct lsock *s, uint32_t budget,
   return (uint32_t)r;
 }
 
+/* 1 when the XOR-MAPPED-ADDRESS attribute of response @p p (of a valid
+ * length) is the socket's own address. */
+static int mapped_ok(const struct lsock *s, const uint8_t *p, size_t len) {
+  size_t iplen = 0;
+  const uint8_t *ip = weft_addr_ip(&s->local, &iplen);
+  uint16_t port = weft_addr_port(&s->local);
+  for (size_t off = STUN_HDR; off + 4 <= len;) {
+    size_t alen = (size_t)(p[off + 2] << 8 | p[off + 3]);
+    const uint8_t *v = p + off + 4;
+    if (off + 4 + alen > len)
+      return 0;
+    if (p[off] == 0x00 && p[off + 1] == 0x20) {
+      if (alen != 4 + iplen || v[1] != (iplen == 4 ? 0x01 : 0x02) ||
+          (uint16_t)((v[2] << 8 | v[3]) ^ (STUN_COOKIE >> 16)) != port)
+        return 0;
+      for (size_t i = 0; i < iplen; i++)
+        if ((uint8_t)(v[4 + i] ^ p[4 + i]) != ip[i])
+          return 0;
+      return 1;
+    }
+    off += 4 + ((alen + 3) & ~(size_t)3);
+  }
+  return 0;
+}
+
 static void on_response(struct gen *g, struct lsock *s, const uint8_t *p,
                         size_t len, uint64_t now) {
   if (len < STUN_HDR || p[0] != 0x01 || p[1] != 0x01 ||
       get32(p + 4) != STUN_COOKIE ||
-      (size_t)(p[2] << 8 | p[3]) + STUN_HDR != len) {
+      (size_t)(p[2] << 8 | p[3]) + STUN_HDR != len || !mapped_ok(s, p, len)) {
     g->st.bad++;
     return;
   }
