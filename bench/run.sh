@@ -144,7 +144,7 @@ start_coturn() { # start_coturn PORT -> sets SERVER_PID
   # the three response options drop MAPPED-ADDRESS, RESPONSE-ORIGIN and
   # SOFTWARE so coturn answers with XOR-MAPPED-ADDRESS alone.
   "${PIN_SERVER[@]}" turnserver -n --listening-ip=127.0.0.1 \
-    --listening-port="$port" --no-tls --no-dtls --no-cli -S -m 0 \
+    --listening-port="$port" --no-tls --no-dtls --no-tcp --no-cli -S -m 0 \
     --no-rfc5780 --no-stun-backward-compatibility \
     --response-origin-only-with-rfc5780 --no-software-attribute \
     --log-file=/dev/null --no-stdout-log --pidfile="$TMP/coturn.pid" \
@@ -157,7 +157,9 @@ weft_cmd() { # weft_cmd PORT -> the command words, one per line
   if [ -n "${WEFT_BENCH_WEFT_CMD:-}" ]; then
     echo "${WEFT_BENCH_WEFT_CMD//PORT/$1}" | tr ' ' '\n'
   else
-    printf '%s\n' "$BUILD/tools/weft/weft" stun --listen "127.0.0.1:$1"
+    # UDP only and no SOFTWARE attribute, like coturn below.
+    printf '%s\n' "$BUILD/tools/weft/weft" stun --listen "127.0.0.1:$1" \
+      --no-tcp --no-software
   fi
 }
 
@@ -223,6 +225,9 @@ run_servers() {
   fi
   [ ${#names[@]} -gt 0 ] || return 0
   : >"$TMP/servers.tsv"
+  local loadavg
+  loadavg=$(cut -d' ' -f1 /proc/loadavg)
+  log "load average before the runs: $loadavg (a busy machine skews the figures)"
   for k in "${!names[@]}"; do # warm-up, not measured
     load "${ports[$k]}" warmup 0.5 >/dev/null
   done
@@ -238,7 +243,8 @@ run_servers() {
   done
   "$PY" "$HERE/summarize.py" servers "$TMP/servers.tsv" \
     --clk-tck "$(getconf CLK_TCK)" --rate "$RATE" --duration "$DUR" \
-    --coturn-version "$(turnserver --version 2>/dev/null | head -n 1)"
+    --coturn-version "$(turnserver --version 2>/dev/null | head -n 1)" \
+    --loadavg "$loadavg"
 }
 
 [ "$ONLY" = servers ] || run_programs

@@ -142,13 +142,17 @@ def figure(results, name, unit, mode, field, better, extra):
             out[prefix + "sent_total"] = sum(r["sent"] for r in rs)
             out[prefix + "deferred_total"] = sum(r["deferred"] for r in rs)
             out[prefix + "rtt_p50_us"] = median([r["rtt_p50_us"] for r in rs])
+            if isinstance(extra.get("offered_rate"), (int, float)):
+                # Did this side really get the offered load (>= 97%)?
+                out[prefix + "sustained"] = (
+                    out[prefix + "answered_per_s"] >= 0.97 * extra["offered_rate"])
     print(json.dumps(out))
 
 
 def servers(args):
     results = read_servers(args.results, args.clk_tck)
     common = {"duration_s": args.duration, "coturn_version":
-              args.coturn_version}
+              args.coturn_version, "loadavg_before": args.loadavg}
     figure(results, "stun_server_cpu_us_per_binding_fixed_rate", "us/req",
            "rate", "cpu_us_per_req", "lower",
            dict(common, offered_rate=args.rate))
@@ -169,6 +173,8 @@ def main():
     s.add_argument("--rate", type=float, required=True)
     s.add_argument("--duration", type=float, required=True)
     s.add_argument("--coturn-version", default="")
+    s.add_argument("--loadavg", type=float, default=None,
+                   help="1-minute load average when the runs started")
     args = ap.parse_args()
     if args.cmd == "programs":
         programs(args.files)
