@@ -71,7 +71,7 @@ fi
 run_programs() {
   local prog name i out start elapsed n
   for prog in "$BUILD"/bench/bench_*; do
-    [ -x "$prog" ] && [ -f "$prog" ] || continue
+    if [ ! -f "$prog" ] || [ ! -x "$prog" ]; then continue; fi
     name=$(basename "$prog")
     case " $SPECIAL " in *" $name "*) continue ;; esac
     out="$TMP/prog-$name"
@@ -121,7 +121,7 @@ cpu_ticks() {
 load() { # load PORT LABEL DURATION [RATE]
   local args=(--target "127.0.0.1:$1" --label "$2" --duration-s "$3"
     --sockets "$SOCKETS" --window "$WINDOW")
-  [ -n "${4:-}" ] && args+=(--rate "$4")
+  if [ -n "${4:-}" ]; then args+=(--rate "$4"); fi
   "${PIN_LOAD[@]}" "$LOADGEN" "${args[@]}"
 }
 
@@ -175,9 +175,17 @@ start_weft() { # start_weft PORT -> sets SERVER_PID
 measure() { # measure SERVER PORT PID MODE RUN
   local before after line rate=""
   [ "$4" = rate ] && rate=$RATE
+  if ! kill -0 "$3" 2>/dev/null; then
+    log "$1 (PID $3) is gone: run $5 dropped"
+    return 0
+  fi
   before=$(cpu_ticks "$3")
-  line=$(load "$2" "stun_load_$1_$4" "$DUR" $rate)
+  line=$(load "$2" "stun_load_$1_$4" "$DUR" "$rate") || line=""
   after=$(cpu_ticks "$3")
+  if [ -z "$line" ]; then
+    log "$1 $4 run $5: the load generator failed; run dropped"
+    return 0
+  fi
   printf '%s\t%s\t%s\t%s\t%s\n' "$1" "$4" "$5" $((after - before)) "$line" \
     >>"$TMP/servers.tsv"
   log "$1 $4 run $5: $((after - before)) ticks, $line"
@@ -235,7 +243,9 @@ run_servers() {
     for mode in rate max; do
       # Alternate which server goes first, so drift hits both alike.
       local order=("${!names[@]}")
-      [ $((i % 2)) -eq 0 ] && order=($(printf '%s\n' "${order[@]}" | tac))
+      if [ $((i % 2)) -eq 0 ]; then
+        mapfile -t order < <(printf '%s\n' "${order[@]}" | tac)
+      fi
       for k in "${order[@]}"; do
         measure "${names[$k]}" "${ports[$k]}" "${pids[$k]}" "$mode" "$i"
       done
