@@ -100,6 +100,7 @@ def read_servers(path, clk_tck):
                 "cpu_us": cpu_us,
                 "cpu_us_per_req": cpu_us / answered if answered else None,
                 "answered_per_s": load.get("value"),
+                "duration_s": load.get("duration_s") or 0,
                 "sent": load.get("sent", 0),
                 "answered": answered,
                 "lost": load.get("lost", 0),
@@ -139,6 +140,11 @@ def figure(results, name, unit, mode, field, better, extra):
             out[prefix + "answered_per_s"] = rounded(
                 median([r["answered_per_s"] for r in rs]), 0)
             out[prefix + "lost_total"] = sum(r["lost"] for r in rs)
+            # Share of one CPU the server used while loaded: ~1 at max rate
+            # means the server was the bottleneck.
+            out[prefix + "server_cpu_share"] = rounded(median(
+                [r["cpu_us"] / 1e6 / r["duration_s"] for r in rs
+                 if r["duration_s"]]), 2)
             out[prefix + "sent_total"] = sum(r["sent"] for r in rs)
             out[prefix + "deferred_total"] = sum(r["deferred"] for r in rs)
             out[prefix + "rtt_p50_us"] = median([r["rtt_p50_us"] for r in rs])
