@@ -81,7 +81,7 @@ run_programs() {
       [ "$i" -le "$n" ] || break
       log "$name run $i/$n"
       start=$(date +%s)
-      if ! timeout 120 "$prog" >"$out/run$i.json" 2>"$out/run$i.err"; then
+      if ! timeout 60 "$prog" >"$out/run$i.json" 2>"$out/run$i.err"; then
         log "$name failed (run $i): $(tail -n 3 "$out/run$i.err")"
         rm -f "$out/run$i.json"
         break
