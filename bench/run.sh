@@ -6,7 +6,9 @@
 #
 # Environment (defaults in brackets):
 #   WEFT_BENCH_RUNS [5]        repetitions; every figure is the median
-#   WEFT_BENCH_DURATION [3]    seconds of load per STUN server run
+#   WEFT_BENCH_DURATION [2]    seconds of load per STUN server run
+#   WEFT_BENCH_BUDGET [170]    seconds: programs are repeated (up to RUNS
+#                              times) only while the run stays within this
 #   WEFT_BENCH_RATE [50000]    fixed offered rate (req/s) for the equal-load
 #                              comparison; both servers must sustain it
 #   WEFT_BENCH_SOCKETS [8]     load generator sockets
@@ -20,7 +22,8 @@ set -euo pipefail
 
 BUILD=${1:-build-bench}
 RUNS=${WEFT_BENCH_RUNS:-5}
-DUR=${WEFT_BENCH_DURATION:-3}
+DUR=${WEFT_BENCH_DURATION:-2}
+BUDGET=${WEFT_BENCH_BUDGET:-170}
 RATE=${WEFT_BENCH_RATE:-50000}
 SOCKETS=${WEFT_BENCH_SOCKETS:-8}
 WINDOW=${WEFT_BENCH_WINDOW:-64}
@@ -66,32 +69,80 @@ if command -v taskset >/dev/null; then
 fi
 
 # ---------------------------------------------------------------------------
-# 1. Self-contained benchmark programs (each prints its own JSON lines).
+# 1. Self-contained benchmark programs (each prints its own JSON lines) and
+#    benchmark scripts (bench/*.sh but run.sh: `script BUILD_DIR`, they
+#    repeat themselves). Pass 1 runs each once; later passes repeat the
+#    programs, up to RUNS times, while the time budget allows.
 # ---------------------------------------------------------------------------
-run_programs() {
-  local prog name i out start elapsed n
-  for prog in "$BUILD"/bench/bench_*; do
-    if [ ! -f "$prog" ] || [ ! -x "$prog" ]; then continue; fi
+PROGS=()          # paths
+declare -A ONCE   # path -> 1 when it must not be repeated
+declare -A SECS   # path -> seconds its first run took
+declare -A NDONE   # path -> runs done
+
+# run_prog PATH I: one run; its stdout kept as run I. Returns 1 on failure.
+run_prog() {
+  local prog=$1 i=$2 name out start limit=60
+  name=$(basename "$prog")
+  out="$TMP/prog-$name"
+  mkdir -p "$out"
+  local cmd=("$prog")
+  case "$name" in *.sh) cmd=(bash "$prog" "$BUILD") limit=180 ;; esac
+  log "$name run $i"
+  start=$(date +%s)
+  if ! timeout "$limit" "${cmd[@]}" >"$out/run$i.json" 2>"$out/run$i.err"; then
+    log "$name failed (run $i): $(tail -n 3 "$out/run$i.err")"
+    rm -f "$out/run$i.json"
+    ONCE[$prog]=1
+    return 1
+  fi
+  NDONE[$prog]=$i
+  if [ "$i" -eq 1 ]; then
+    SECS[$prog]=$(($(date +%s) - start))
+    # Lines that carry their own "runs": the program repeats itself.
+    if grep -q '"runs"' "$out/run1.json"; then ONCE[$prog]=1; fi
+  fi
+}
+
+find_programs() {
+  local prog name
+  for prog in "$BUILD"/bench/bench_* "$HERE"/*.sh; do
+    if [ ! -f "$prog" ]; then continue; fi
     name=$(basename "$prog")
-    case " $SPECIAL " in *" $name "*) continue ;; esac
-    out="$TMP/prog-$name"
-    mkdir -p "$out"
-    n=$RUNS
-    for i in $(seq "$RUNS"); do
-      [ "$i" -le "$n" ] || break
-      log "$name run $i/$n"
-      start=$(date +%s)
-      if ! timeout 60 "$prog" >"$out/run$i.json" 2>"$out/run$i.err"; then
-        log "$name failed (run $i): $(tail -n 3 "$out/run$i.err")"
-        rm -f "$out/run$i.json"
-        break
+    case " $SPECIAL run.sh " in *" $name "*) continue ;; esac
+    case "$name" in
+    *.sh) ONCE[$prog]=1 ;;
+    *) if [ ! -x "$prog" ]; then continue; fi ;;
+    esac
+    PROGS+=("$prog")
+  done
+}
+
+programs_first_pass() {
+  local prog
+  for prog in "${PROGS[@]}"; do run_prog "$prog" 1 || true; done
+}
+
+# Repeats programs while each next run still fits before the deadline.
+programs_repeat() {
+  local i prog
+  for i in $(seq 2 "$RUNS"); do
+    for prog in "${PROGS[@]}"; do
+      if [ -n "${ONCE[$prog]:-}" ] || [ "${NDONE[$prog]:-0}" -ne $((i - 1)) ]; then
+        continue
       fi
-      elapsed=$(($(date +%s) - start))
-      # A slow program, or one that repeats itself (its lines have "runs"),
-      # is run once.
-      if [ "$i" -eq 1 ] && { [ $((elapsed * RUNS)) -gt 60 ] ||
-        grep -q '"runs"' "$out/run1.json"; }; then n=1; fi
+      if [ $(($(date +%s) + ${SECS[$prog]:-0} + 1)) -gt "$DEADLINE" ]; then
+        log "$(basename "$prog"): run $i skipped (time budget)"
+        continue
+      fi
+      run_prog "$prog" "$i" || true
     done
+  done
+}
+
+programs_report() {
+  local prog out
+  for prog in "${PROGS[@]}"; do
+    out="$TMP/prog-$(basename "$prog")"
     if compgen -G "$out/run*.json" >/dev/null; then
       "$PY" "$HERE/summarize.py" programs "$out"/run*.json || true
     fi
@@ -257,5 +308,13 @@ run_servers() {
     --loadavg "$loadavg"
 }
 
-[ "$ONLY" = servers ] || run_programs
-[ "$ONLY" = programs ] || run_servers
+DEADLINE=$(($(date +%s) + BUDGET))
+if [ "$ONLY" != servers ]; then
+  find_programs
+  programs_first_pass
+fi
+if [ "$ONLY" != programs ]; then run_servers; fi
+if [ "$ONLY" != servers ]; then
+  programs_repeat
+  programs_report
+fi
