@@ -60,13 +60,14 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 	bash scripts/fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
 $(BENCH_BUILD)/build.ninja:
-	cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release \
-	  -DWEFT_ENABLE_TESTS=OFF
+	@cmake -S . -B $(BENCH_BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release \
+	  -DWEFT_ENABLE_TESTS=OFF >&2
 
-# Benchmarks: one JSON line per figure on stdout.
+# Benchmarks: one JSON line per figure on stdout (build output on stderr, so
+# `make bench > figures.jsonl` keeps only the figures). See bench/README.md.
 bench: deps $(BENCH_BUILD)/build.ninja
-	cmake --build $(BENCH_BUILD) -j $(JOBS)
-	bash bench/run.sh $(BENCH_BUILD)
+	@cmake --build $(BENCH_BUILD) -j $(JOBS) >&2
+	@bash bench/run.sh $(BENCH_BUILD)
 
 install: build
 	cmake --install $(BUILD)
