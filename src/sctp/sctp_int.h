@@ -150,6 +150,7 @@ struct weft_sctp_assoc {
   uint32_t next_tsn;  /* next TSN to assign */
   uint32_t rtx_count; /* chunks in OC_RTX */
   uint32_t rtx_scan;  /* no OC_RTX below this */
+  int pr_sent;        /* partially reliable messages were queued */
 
   /* receive side */
   rchunk **rx;

@@ -110,6 +110,8 @@ int weft_sctp_send(weft_sctp_assoc *a, weft_tstamp now, uint16_t stream,
   m->unordered = (flags & WEFT_SCTP_UNORDERED) != 0;
   m->pr = a->peer_fwd_tsn ? (uint8_t)pr : WEFT_SCTP_PR_NONE;
   m->pr_value = pr_value;
+  if (m->pr != WEFT_SCTP_PR_NONE)
+    a->pr_sent = 1;
   if (m->pr == WEFT_SCTP_PR_LIFETIME)
     m->expiry = now + (weft_tstamp)pr_value * WEFT_MILLISECONDS;
   m->in_queue = 1;
@@ -332,6 +334,17 @@ static uint32_t adv_peer_ack(weft_sctp_assoc *a) {
   return adv;
 }
 
+/* Abandons outstanding messages whose lifetime ended, without waiting for
+ * their retransmission (only when partially reliable messages were sent). */
+static void expire_outstanding(weft_sctp_assoc *a, weft_tstamp now) {
+  for (uint32_t t = a->tx_base; weft_sctp_tsn_lt(t, a->next_tsn); t++) {
+    ochunk *oc = slot(a, t);
+    if ((oc->state == OC_FLIGHT || oc->state == OC_RTX) &&
+        oc->msg->pr == WEFT_SCTP_PR_LIFETIME && now >= oc->msg->expiry)
+      abandon(a, oc->msg);
+  }
+}
+
 void sctp_tx_on_sack(weft_sctp_assoc *a, weft_tstamp now,
                      const weft_sctp_sack *s) {
   uint32_t cum = s->cum_tsn;
@@ -361,6 +374,8 @@ void sctp_tx_on_sack(weft_sctp_assoc *a, weft_tstamp now,
     a->t3_at = WEFT_TSTAMP_NONE;
   else if (advanced)
     a->t3_at = now + (weft_tstamp)a->rto;
+  if (a->pr_sent)
+    expire_outstanding(a, now);
   if (a->peer_fwd_tsn && adv_peer_ack(a) != a->tx_base - 1)
     a->need_fwd_tsn = 1;
 }
@@ -386,6 +401,8 @@ void sctp_tx_t3_expired(weft_sctp_assoc *a, weft_tstamp now) {
     }
   }
   a->rto = a->rto * 2 > a->s.rto_max ? a->s.rto_max : a->rto * 2;
+  if (a->pr_sent)
+    expire_outstanding(a, now);
   if (a->peer_fwd_tsn && adv_peer_ack(a) != a->tx_base - 1)
     a->need_fwd_tsn = 1;
   a->t3_at =
