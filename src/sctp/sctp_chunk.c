@@ -143,6 +143,12 @@ static int init_param(weft_sctp_init *in, uint16_t type, const uint8_t *v,
   case WEFT_SCTP_PARAM_SUPPORTED_EXT:
     init_ext(in, v, vlen);
     break;
+  case 5:  /* IPv4 address */
+  case 6:  /* IPv6 address */
+  case 11: /* host name */
+  case WEFT_SCTP_PARAM_COOKIE_PRESERVATIVE:
+  case WEFT_SCTP_PARAM_SUPPORTED_ADDR_TYPES:
+    break; /* known; meaningless over DTLS */
   default:
     /* Upper two bits 01 / 11: report as unrecognized (we report the first
      * such run only, as a view). 00 / 10 mean skip silently or stop. */
