@@ -15,10 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <time.h>
+
 #include <arpa/inet.h>
 #include <cmocka.h>
 #include <usrsctp.h>
 
+#include "sctp/sctp_chunk.h"
 #include "weft/sctp.h"
 
 #define STEP_MS 5
@@ -32,6 +35,8 @@ typedef struct qpkt {
 /* The one test world: usrsctp is process-global. */
 static struct world {
   uint16_t port;
+  int realtime;
+  weft_tstamp last_real;
   int token; /* its address is usrsctp's "address" of weft */
   qpkt *q[MAXQ];
   size_t qhead, qlen;
@@ -47,11 +52,45 @@ static struct world {
   uint8_t *u_buf;
   size_t u_len;
   int u_reset_in[8], u_nreset_in;
+  uint32_t final_seed;
+  int u_last_final, w_last_final;
   /* weft side */
   int w_up, w_closed, w_aborted, w_msgs, w_bad, w_unordered;
   uint64_t w_bytes;
   int w_reset_in[8], w_nreset_in, w_reset_out[8], w_nreset_out;
 } W;
+
+/* WEFT_TEST_DEBUG=2: one line per packet. */
+static void dump(const char *dir, const uint8_t *p, size_t len, int dropped) {
+  const char *d = getenv("WEFT_TEST_DEBUG");
+  if (d == NULL || d[0] != '2')
+    return;
+  weft_sctp_header h;
+  weft_rd r;
+  weft_sctp_chunk c;
+  if (weft_sctp_packet_decode(&h, p, len) != 0) {
+    fprintf(stderr, "%s bad packet\n", dir);
+    return;
+  }
+  fprintf(stderr, "%llu %s%s",
+          (unsigned long long)(W.now / WEFT_MILLISECONDS % 1000000), dir,
+          dropped ? " (lost)" : "");
+  weft_sctp_chunks_begin(&r, p, len);
+  while (weft_sctp_chunk_next(&r, &c) == 1) {
+    fprintf(stderr, " %s", weft_sctp_chunk_name(c.type));
+    if (c.type == WEFT_SCTP_DATA && c.vlen >= 12)
+      fprintf(stderr, "[tsn %u sid %u ssn %u fl %x len %zu]",
+              weft_get_u32(c.value), weft_get_u16(c.value + 4),
+              weft_get_u16(c.value + 6), c.flags, c.vlen - 12);
+    if (c.type == WEFT_SCTP_SACK && c.vlen >= 12)
+      fprintf(stderr, "[cum %u rwnd %u gaps %u dups %u]", weft_get_u32(c.value),
+              weft_get_u32(c.value + 4), weft_get_u16(c.value + 8),
+              weft_get_u16(c.value + 10));
+    if (c.type == WEFT_SCTP_FORWARD_TSN && c.vlen >= 4)
+      fprintf(stderr, "[%u]", weft_get_u32(c.value));
+  }
+  fprintf(stderr, "\n");
+}
 
 static void gen(uint8_t *b, size_t len, uint32_t seed) {
   weft_pcg g;
@@ -85,8 +124,11 @@ static int lost(void) {
 static int conn_output(void *addr, void *buf, size_t len, uint8_t tos,
                        uint8_t df) {
   (void)addr, (void)tos, (void)df;
-  if (W.qlen == MAXQ || len > sizeof(W.q[0]->data))
+  if (W.qlen == MAXQ || len > sizeof(W.q[0]->data)) {
+    fprintf(stderr, "conn_output: dropped %zu bytes (queue %zu)\n", len,
+            W.qlen);
     return 0;
+  }
   qpkt *p = malloc(sizeof(*p));
   p->len = len;
   memcpy(p->data, buf, len);
@@ -97,6 +139,9 @@ static int conn_output(void *addr, void *buf, size_t len, uint8_t tos,
 static void on_notification(const union sctp_notification *n) {
   switch (n->sn_header.sn_type) {
   case SCTP_ASSOC_CHANGE:
+    if (getenv("WEFT_TEST_DEBUG"))
+      fprintf(stderr, "usrsctp assoc change state %u error %u\n",
+              n->sn_assoc_change.sac_state, n->sn_assoc_change.sac_error);
     if (n->sn_assoc_change.sac_state == SCTP_COMM_UP)
       W.u_up = 1;
     else if (n->sn_assoc_change.sac_state == SCTP_SHUTDOWN_COMP ||
@@ -135,6 +180,8 @@ static int receive_cb(struct socket *sock, union sctp_sockstore addr,
       W.u_bytes += W.u_len;
       W.u_bad += !check(W.u_buf, W.u_len) || ntohl(rcv.rcv_ppid) != 53;
       W.u_unordered += (rcv.rcv_flags & SCTP_UNORDERED) != 0;
+      W.u_last_final = W.final_seed != 0 && W.u_len >= 4 &&
+                       W.u_buf[2] == 0xF1 && W.u_buf[3] == 0xA1;
       W.u_len = 0;
     }
   }
@@ -154,6 +201,8 @@ static void weft_events(void) {
       W.w_bytes += ev.len;
       W.w_bad += !check(ev.data, ev.len) || ev.ppid != 53;
       W.w_unordered += ev.unordered;
+      W.w_last_final = W.final_seed != 0 && ev.len >= 4 && ev.data[2] == 0xF1 &&
+                       ev.data[3] == 0xA1;
       break;
     case WEFT_SCTP_EVENT_STREAM_RESET_IN:
       if (W.w_nreset_in < 8)
@@ -181,7 +230,9 @@ static int exchange(void) {
   int moved = 0, n;
   while ((n = weft_sctp_poll_transmit(W.w, W.now, buf, sizeof(buf))) > 0) {
     moved++;
-    if (!lost())
+    int l = lost();
+    dump("weft->usr", buf, (size_t)n, l);
+    if (!l)
       usrsctp_conninput(&W.token, buf, (size_t)n, 0);
   }
   weft_events();
@@ -190,7 +241,9 @@ static int exchange(void) {
     W.qhead = (W.qhead + 1) % MAXQ;
     W.qlen--;
     moved++;
-    if (!lost())
+    int l = lost();
+    dump("usr->weft", p->data, p->len, l);
+    if (!l)
       weft_sctp_recv(W.w, W.now, p->data, p->len);
     free(p);
   }
@@ -198,8 +251,46 @@ static int exchange(void) {
   return moved;
 }
 
+static weft_tstamp real_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (weft_tstamp)ts.tv_sec * WEFT_SECONDS + (weft_tstamp)ts.tv_nsec;
+}
+
+/* Advances time by one step. usrsctp decides what a T3 expiry retransmits
+ * by comparing send times with its real clock, so the lossy tests let real
+ * time pass (1 ms waits while idle) and follow it; the others are purely
+ * virtual. */
 static void tick(void) {
+  if (W.realtime) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+    weft_tstamp r = real_ns();
+    uint32_t ms = (uint32_t)((r - W.last_real) / WEFT_MILLISECONDS);
+    if (ms == 0)
+      return;
+    W.last_real += (weft_tstamp)ms * WEFT_MILLISECONDS;
+    W.now += (weft_tstamp)ms * WEFT_MILLISECONDS;
+    usrsctp_handle_timers(ms);
+    if (weft_sctp_deadline(W.w) <= W.now)
+      weft_sctp_handle_timeout(W.w, W.now);
+    return;
+  }
   W.now += STEP_MS * WEFT_MILLISECONDS;
+  if (getenv("WEFT_TEST_DEBUG") && (W.now / WEFT_MILLISECONDS) % 2000 == 0) {
+    weft_sctp_stats st;
+    weft_sctp_get_stats(W.w, &st);
+    fprintf(
+        stderr,
+        "t=%llu w_msgs %d u_msgs %d | weft flight %u cwnd %u prwnd %u "
+        "rtx %llu t3 %llu drop_tsn %llu dup %llu in %llu out %llu\n",
+        (unsigned long long)(W.now / WEFT_MILLISECONDS % 1000000), W.w_msgs,
+        W.u_msgs, st.flight, st.cwnd, st.peer_rwnd,
+        (unsigned long long)st.retransmits, (unsigned long long)st.t3_expiries,
+        (unsigned long long)st.dropped_tsn,
+        (unsigned long long)st.duplicate_tsns,
+        (unsigned long long)st.packets_in, (unsigned long long)st.packets_out);
+  }
   usrsctp_handle_timers(STEP_MS);
   if (weft_sctp_deadline(W.w) <= W.now)
     weft_sctp_handle_timeout(W.w, W.now);
@@ -207,7 +298,8 @@ static void tick(void) {
 
 /* Runs until @p done (or for @p ms of virtual time when NULL). */
 static int run(int (*done)(void), int ms) {
-  for (int t = 0; t < ms; t += STEP_MS) {
+  weft_tstamp end = W.now + (weft_tstamp)ms * WEFT_MILLISECONDS;
+  for (int k = 0; W.now < end && k < 10000000; k++) {
     for (int i = 0; i < 10000 && exchange() > 0; i++)
       if (done != NULL && done())
         return 1;
@@ -251,11 +343,13 @@ static struct socket *make_socket(void) {
 }
 
 /* Each test uses its own port: closed usrsctp sockets linger a while. */
-static void world_start(double loss, uint64_t seed) {
+static void world_start(double loss, uint64_t seed, int realtime) {
   struct world fresh;
   memset(&fresh, 0, sizeof(fresh));
   W = fresh;
   W.port = (uint16_t)(5000 + seed);
+  W.realtime = realtime;
+  W.last_real = real_ns();
   W.now = 1000 * WEFT_SECONDS;
   W.loss = loss;
   weft_pcg_seed(&W.pcg, seed, 3);
@@ -265,6 +359,8 @@ static void world_start(double loss, uint64_t seed) {
   s.rand = &W.rnd;
   s.log.level = WEFT_LOG_NONE;
   s.local_port = s.remote_port = W.port;
+  s.rto_min = 100 * (weft_duration)WEFT_MILLISECONDS;
+  s.rto_initial = 300 * (weft_duration)WEFT_MILLISECONDS;
   assert_int_equal(weft_sctp_assoc_new(&W.w, &s, NULL, NULL), 0);
   usrsctp_register_address(&W.token);
 }
@@ -346,6 +442,10 @@ static void exchange_messages(int n, size_t maxlen) {
     assert_int_equal(rc, 0);
     gen(b, len, (uint32_t)(i * 2 + 2));
     while (u_send(sid, b, len, unordered) < 0) {
+      if (errno != EWOULDBLOCK && errno != EAGAIN)
+        fprintf(stderr, "usrsctp send: %s (weft up %d aborted %d closed %d)\n",
+                strerror(errno), weft_sctp_is_established(W.w), W.w_aborted,
+                W.w_closed);
       assert_true(errno == EWOULDBLOCK || errno == EAGAIN);
       run(NULL, STEP_MS);
     }
@@ -408,7 +508,7 @@ static int closed_both(void) {
 
 static void test_weft_client(void **state) {
   (void)state;
-  world_start(0, 1);
+  world_start(0, 1, 0);
   connect_weft_client();
   assert_int_equal(weft_sctp_out_streams(W.w), 1024);
   exchange_messages(200, 20000);
@@ -421,7 +521,7 @@ static void test_weft_client(void **state) {
 
 static void test_usrsctp_client(void **state) {
   (void)state;
-  world_start(0, 2);
+  world_start(0, 2, 0);
   connect_usrsctp_client();
   exchange_messages(200, 70000);
   reset_both_ways();
@@ -433,12 +533,70 @@ static void test_usrsctp_client(void **state) {
 
 static void test_lossy(void **state) {
   (void)state;
-  world_start(0.05, 3);
+  world_start(0.05, 3, 1);
   connect_weft_client();
-  exchange_messages(300, 16000);
+  exchange_messages(100, 16000);
   reset_both_ways();
   assert_int_equal(weft_sctp_shutdown(W.w, W.now), 0);
   assert_true(run(closed_both, 120000));
+  world_stop();
+}
+
+static int u_send_pr(uint16_t sid, const uint8_t *b, size_t len) {
+  struct sctp_sendv_spa spa;
+  memset(&spa, 0, sizeof(spa));
+  spa.sendv_flags = SCTP_SEND_SNDINFO_VALID | SCTP_SEND_PRINFO_VALID;
+  spa.sendv_sndinfo.snd_sid = sid;
+  spa.sendv_sndinfo.snd_ppid = htonl(53);
+  spa.sendv_sndinfo.snd_flags = SCTP_EOR;
+  spa.sendv_prinfo.pr_policy = SCTP_PR_SCTP_RTX;
+  spa.sendv_prinfo.pr_value = 0;
+  return (int)usrsctp_sendv(W.sock, b, len, NULL, 0, &spa, sizeof(spa),
+                            SCTP_SENDV_SPA, 0);
+}
+
+static int final_arrived(void) {
+  return W.u_msgs > 0 && W.w_msgs > 0 && W.u_last_final && W.w_last_final;
+}
+
+/* Partial reliability both ways under 15% loss: messages sent with zero
+ * retransmissions are lost for good, the receivers skip them through
+ * FORWARD-TSN, and a reliable message sent afterwards on the same ordered
+ * stream arrives. */
+static void test_partial_reliability(void **state) {
+  (void)state;
+  world_start(0.15, 4, 1);
+  connect_weft_client();
+  uint8_t b[3000];
+  for (int i = 0; i < 100; i++) {
+    gen(b, sizeof(b), (uint32_t)(i * 2 + 1));
+    int rc;
+    while ((rc = weft_sctp_send(W.w, W.now, 1, 53, b, sizeof(b), 0,
+                                WEFT_SCTP_PR_RTX, 0)) == WEFT_ERR_QUEUE_FULL)
+      run(NULL, STEP_MS);
+    assert_int_equal(rc, 0);
+    gen(b, sizeof(b), (uint32_t)(i * 2 + 2));
+    while (u_send_pr(1, b, sizeof(b)) < 0)
+      run(NULL, STEP_MS);
+    exchange();
+  }
+  run(NULL, 3000);
+  W.loss = 0;
+  run(NULL, 3000);
+  weft_sctp_stats st;
+  weft_sctp_get_stats(W.w, &st);
+  assert_int_equal(st.retransmits, 0);
+  assert_true(st.abandoned > 0);
+  assert_true(W.u_msgs < 100 && W.u_msgs > 20);
+  assert_true(W.w_msgs < 100 && W.w_msgs > 20);
+  assert_int_equal(W.u_bad, 0);
+  assert_int_equal(W.w_bad, 0);
+  /* Reliable messages on the same stream still get through, in order. */
+  gen(b, 100, 0xF1A1);
+  W.final_seed = 0xF1A1;
+  assert_int_equal(weft_sctp_send(W.w, W.now, 1, 53, b, 100, 0, 0, 0), 0);
+  assert_true(u_send(1, b, 100, 0) > 0);
+  assert_true(run(final_arrived, 10000));
   world_stop();
 }
 
@@ -446,8 +604,8 @@ static int setup(void **state) {
   (void)state;
   usrsctp_init_nothreads(0, conn_output, NULL);
   usrsctp_sysctl_set_sctp_ecn_enable(0);
-  usrsctp_sysctl_set_sctp_rto_min_default(300);
-  usrsctp_sysctl_set_sctp_rto_initial_default(1000);
+  usrsctp_sysctl_set_sctp_rto_min_default(100);
+  usrsctp_sysctl_set_sctp_rto_initial_default(300);
   usrsctp_sysctl_set_sctp_init_rto_max_default(5000);
   return 0;
 }
@@ -464,6 +622,7 @@ int main(void) {
       cmocka_unit_test(test_weft_client),
       cmocka_unit_test(test_usrsctp_client),
       cmocka_unit_test(test_lossy),
+      cmocka_unit_test(test_partial_reliability),
   };
   return cmocka_run_group_tests(tests, setup, teardown);
 }
