@@ -169,9 +169,9 @@ WEFT_EXTERN int weft_sctp_handle_timeout(weft_sctp_assoc *a, weft_tstamp now);
 /**
  * Queues a message (copied). Ordered messages of a stream arrive in order;
  * unordered ones as soon as complete. @p pr / @p pr_value: partial
- * reliability (WEFT_SCTP_PR_*). A zero-length message is sent as one byte
- * with @p ppid unchanged (SCTP cannot carry empty DATA); RFC 8831 users map
- * empty messages to their "empty" PPIDs instead.
+ * reliability (WEFT_SCTP_PR_*; ignored when the peer lacks FORWARD-TSN).
+ * SCTP cannot carry an empty message: @p len 0 is WEFT_ERR_INVALID_ARGUMENT
+ * (RFC 8831 users send one byte with the "empty" PPIDs instead).
  * Returns 0 or one of: WEFT_ERR_INVALID_STATE (not established / closing),
  * WEFT_ERR_SCTP_STREAM (stream beyond the negotiated count or being reset),
  * WEFT_ERR_SCTP_MESSAGE_TOO_BIG, WEFT_ERR_QUEUE_FULL (send buffer full: wait
