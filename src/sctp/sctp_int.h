@@ -83,8 +83,10 @@ typedef struct sstream {
   uint16_t next_out; /* next SSN to assign */
   uint8_t resetting; /* outgoing reset requested, not done */
   rchunk *pending;   /* complete ordered messages waiting, by SSN */
-  size_t buffered;   /* bytes queued, not yet sent */
-  size_t low;        /* BUFFERED_LOW threshold */
+  smsg *q_head;      /* messages not yet started, FIFO */
+  smsg *q_tail;
+  size_t buffered; /* bytes queued, not yet sent */
+  size_t low;      /* BUFFERED_LOW threshold */
 } sstream;
 
 typedef struct evslot {
@@ -142,7 +144,9 @@ struct weft_sctp_assoc {
   uint32_t recovery_exit;
 
   /* send queue and outstanding ring */
-  smsg *q_head, *q_tail;
+  smsg *cur;        /* message being fragmented (TSNs consecutive) */
+  uint16_t *active; /* round robin of streams with queued messages */
+  uint32_t act_cap, act_head, act_len;
   size_t tx_total; /* bytes of all live messages */
   ochunk *tx;
   uint32_t tx_cap;    /* power of two */

@@ -40,14 +40,23 @@ void sctp_tx_free(weft_sctp_assoc *a) {
       }
     }
   }
-  smsg *m = a->q_head;
-  while (m != NULL) {
-    smsg *next = m->next;
-    m->in_queue = 0;
-    msg_release(a, m);
-    m = next;
+  if (a->cur != NULL) {
+    a->cur->in_queue = 0;
+    msg_release(a, a->cur);
+    a->cur = NULL;
   }
-  a->q_head = a->q_tail = NULL;
+  for (uint32_t i = 0; i < a->nstreams_alloc; i++) {
+    smsg *m = a->streams[i].q_head;
+    while (m != NULL) {
+      smsg *next = m->next;
+      m->in_queue = 0;
+      msg_release(a, m);
+      m = next;
+    }
+    a->streams[i].q_head = a->streams[i].q_tail = NULL;
+  }
+  weft_free(a->mem, a->active);
+  a->active = NULL;
   weft_free(a->mem, a->tx);
   a->tx = NULL;
 }
@@ -80,6 +89,52 @@ static void buffered_sub(weft_sctp_assoc *a, uint16_t stream, size_t n) {
   }
 }
 
+/* Streams with queued messages take turns, one message each: no stream
+ * blocks the others for longer than one message. */
+static int active_push(weft_sctp_assoc *a, uint16_t stream) {
+  if (a->act_len == a->act_cap) {
+    uint32_t ncap = a->act_cap ? a->act_cap * 2 : 16;
+    uint16_t *n = weft_malloc(a->mem, ncap * sizeof(uint16_t));
+    if (n == NULL)
+      return WEFT_ERR_NOMEM;
+    for (uint32_t i = 0; i < a->act_len; i++)
+      n[i] = a->active[(a->act_head + i) & (a->act_cap - 1)];
+    weft_free(a->mem, a->active);
+    a->active = n;
+    a->act_cap = ncap;
+    a->act_head = 0;
+  }
+  a->active[(a->act_head + a->act_len++) & (a->act_cap - 1)] = stream;
+  return 0;
+}
+
+/* Takes the next stream's first message (NULL when none). */
+static smsg *take_next(weft_sctp_assoc *a) {
+  while (a->act_len > 0) {
+    uint16_t id = a->active[a->act_head];
+    a->act_head = (a->act_head + 1) & (a->act_cap - 1);
+    a->act_len--;
+    sstream *st = &a->streams[id];
+    smsg *m = st->q_head;
+    if (m == NULL)
+      continue;
+    st->q_head = m->next;
+    if (st->q_head == NULL)
+      st->q_tail = NULL;
+    else
+      active_push(a, id); /* cannot fail: a slot was just freed */
+    m->next = NULL;
+    return m;
+  }
+  return NULL;
+}
+
+/* The current message leaves the queue (all fragmented or given up). */
+static void cur_done(weft_sctp_assoc *a) {
+  a->cur->in_queue = 0;
+  a->cur = NULL;
+}
+
 int weft_sctp_send(weft_sctp_assoc *a, weft_tstamp now, uint16_t stream,
                    uint32_t ppid, const void *data, size_t len, int flags,
                    int pr, uint32_t pr_value) {
@@ -99,9 +154,14 @@ int weft_sctp_send(weft_sctp_assoc *a, weft_tstamp now, uint16_t stream,
     return WEFT_ERR_SCTP_STREAM;
   if (a->tx_total > 0 && a->tx_total + len > a->s.send_buffer)
     return WEFT_ERR_QUEUE_FULL;
-  smsg *m = weft_malloc(a->mem, sizeof(smsg) + len);
-  if (m == NULL)
+  if (st->q_head == NULL && active_push(a, stream) != 0)
     return WEFT_ERR_NOMEM;
+  smsg *m = weft_malloc(a->mem, sizeof(smsg) + len);
+  if (m == NULL) {
+    if (st->q_head == NULL)
+      a->act_len--; /* undo active_push */
+    return WEFT_ERR_NOMEM;
+  }
   memset(m, 0, sizeof(*m));
   memcpy(m->data, data, len);
   m->len = (uint32_t)len;
@@ -115,11 +175,11 @@ int weft_sctp_send(weft_sctp_assoc *a, weft_tstamp now, uint16_t stream,
   if (m->pr == WEFT_SCTP_PR_LIFETIME)
     m->expiry = now + (weft_tstamp)pr_value * WEFT_MILLISECONDS;
   m->in_queue = 1;
-  if (a->q_tail != NULL)
-    a->q_tail->next = m;
+  if (st->q_tail != NULL)
+    st->q_tail->next = m;
   else
-    a->q_head = m;
-  a->q_tail = m;
+    st->q_head = m;
+  st->q_tail = m;
   a->tx_total += len;
   st->buffered += len;
   return 0;
@@ -140,15 +200,6 @@ int weft_sctp_set_buffered_low(weft_sctp_assoc *a, uint16_t stream,
     return WEFT_ERR_NOMEM;
   st->low = threshold;
   return 0;
-}
-
-static void queue_pop(weft_sctp_assoc *a) {
-  smsg *m = a->q_head;
-  a->q_head = m->next;
-  if (a->q_head == NULL)
-    a->q_tail = NULL;
-  m->next = NULL;
-  m->in_queue = 0;
 }
 
 /* Gives up on a message (partial reliability): its chunks leave the flight
@@ -173,10 +224,10 @@ static void abandon(weft_sctp_assoc *a, smsg *m) {
       oc->state = OC_ABANDONED;
   }
   if (m->in_queue) {
-    assert(a->q_head == m);
+    assert(a->cur == m);
     buffered_sub(a, m->stream, m->len - m->off);
     m->off = m->len;
-    queue_pop(a);
+    cur_done(a);
   }
   if (a->peer_fwd_tsn)
     a->need_fwd_tsn = 1;
@@ -410,7 +461,7 @@ void sctp_tx_t3_expired(weft_sctp_assoc *a, weft_tstamp now) {
 }
 
 int sctp_tx_all_acked(const weft_sctp_assoc *a) {
-  return a->q_head == NULL && a->tx_base == a->next_tsn;
+  return a->cur == NULL && a->act_len == 0 && a->tx_base == a->next_tsn;
 }
 
 static void put_data(weft_wr *w, const ochunk *oc, uint32_t tsn) {
@@ -466,8 +517,10 @@ static void write_rtx(weft_sctp_assoc *a, weft_tstamp now, weft_wr *w,
 
 /* Whether the head message may give a fragment now; drops expired ones. */
 static smsg *next_sendable(weft_sctp_assoc *a, weft_tstamp now) {
-  while (a->q_head != NULL) {
-    smsg *m = a->q_head;
+  for (;;) {
+    if (a->cur == NULL && (a->cur = take_next(a)) == NULL)
+      return NULL;
+    smsg *m = a->cur;
     if (!pr_expired(m, now, NULL) || m->pr != WEFT_SCTP_PR_LIFETIME)
       return m;
     if (m->ntsn > 0) {
@@ -476,10 +529,9 @@ static smsg *next_sendable(weft_sctp_assoc *a, weft_tstamp now) {
     }
     a->st.abandoned++;
     buffered_sub(a, m->stream, m->len);
-    queue_pop(a);
+    cur_done(a);
     msg_release(a, m);
   }
-  return NULL;
 }
 
 static void new_fragment(weft_sctp_assoc *a, weft_tstamp now, weft_wr *w,
@@ -511,7 +563,7 @@ static void new_fragment(weft_sctp_assoc *a, weft_tstamp now, weft_wr *w,
   a->st.bytes_sent += flen;
   on_data_sent(a, now, flen);
   if (m->off == m->len)
-    queue_pop(a);
+    cur_done(a);
   buffered_sub(a, m->stream, flen);
 }
 

@@ -658,6 +658,35 @@ static void test_backpressure(void **state) {
   pipe_free(&p);
 }
 
+/* Streams take turns message by message: a small message on another stream
+ * does not wait for a backlog of large ones. */
+static void test_stream_fairness(void **state) {
+  (void)state;
+  sctp_pipe p;
+  ctx c;
+  setup_pipe(&p, &c, 111, NULL, NULL);
+  connect_pair(&p, 0);
+  p.rate_bps = 10000000;
+  uint8_t *m = malloc(200000);
+  for (int i = 0; i < 10; i++) {
+    gen_msg(m, 200000, (uint64_t)i + 1);
+    assert_int_equal(weft_sctp_send(p.ep[0], p.now, 1, 51, m, 200000, 0, 0, 0),
+                     0);
+  }
+  gen_msg(m, 100, 1000);
+  assert_int_equal(weft_sctp_send(p.ep[0], p.now, 2, 51, m, 100, 0, 0, 0), 0);
+  pipe_run(&p, NULL, 60 * SEC);
+  assert_int_equal(c.rx[1].msgs, 11);
+  assert_int_equal(c.rx[1].bad, 0);
+  size_t pos = 0;
+  for (size_t i = 0; i < c.rx[1].nlast; i++)
+    if (c.rx[1].last_ids[i] == 1000)
+      pos = i;
+  assert_true(pos <= 2);
+  free(m);
+  pipe_free(&p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_handshake),
@@ -675,6 +704,7 @@ int main(void) {
       cmocka_unit_test(test_bad_packets),
       cmocka_unit_test(test_oversized),
       cmocka_unit_test(test_backpressure),
+      cmocka_unit_test(test_stream_fairness),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
