@@ -229,6 +229,7 @@ static void establish(weft_sctp_assoc *a, weft_tstamp now) {
   a->peer_req_sn = a->peer_itsn;
   a->cwnd = a->s.initial_cwnd_mtus * mtu;
   a->ssthresh = a->peer_rwnd;
+  a->round_end = a->my_itsn;
   a->last_adv_rwnd = a->s.rwnd;
   a->error_count = 0;
   if (a->s.heartbeat_interval > 0)

@@ -141,6 +141,10 @@ struct weft_sctp_assoc {
   /* congestion control */
   uint32_t cwnd, ssthresh, pba, flight, peer_rwnd;
   int in_fast_recovery, fast_rtx_pending;
+  /* slow start exit on queueing delay (HyStart-like) */
+  weft_duration min_rtt, round_min_rtt;
+  uint32_t round_end;
+  int round_samples;
   uint32_t recovery_exit;
 
   /* send queue and outstanding ring */

@@ -375,6 +375,40 @@ static void cc_on_ack(weft_sctp_assoc *a, uint32_t flight_before,
   }
 }
 
+/* Slow start ends when the first RTT samples of a round trip all exceed
+ * the smallest RTT seen by 1/8 (at least 4 ms): the bottleneck queue is
+ * filling, so slow start stops before it overflows (HyStart's delay
+ * increase test, RFC 9406). */
+#define HYSTART_SAMPLES 8
+
+static void hystart_sample(weft_sctp_assoc *a, weft_duration r) {
+  if (r <= 0)
+    return;
+  if (a->min_rtt == 0 || r < a->min_rtt)
+    a->min_rtt = r;
+  if (a->round_samples >= HYSTART_SAMPLES)
+    return;
+  if (a->round_min_rtt == 0 || r < a->round_min_rtt)
+    a->round_min_rtt = r;
+  if (++a->round_samples < HYSTART_SAMPLES || a->cwnd >= a->ssthresh)
+    return;
+  weft_duration th = a->min_rtt / 4;
+  if (th < 4 * (weft_duration)WEFT_MILLISECONDS)
+    th = 4 * (weft_duration)WEFT_MILLISECONDS;
+  if (th > 32 * (weft_duration)WEFT_MILLISECONDS)
+    th = 32 * (weft_duration)WEFT_MILLISECONDS;
+  if (a->round_min_rtt > a->min_rtt + th)
+    a->ssthresh = a->cwnd;
+}
+
+static void hystart_round(weft_sctp_assoc *a, uint32_t cum) {
+  if (weft_sctp_tsn_lt(cum, a->round_end))
+    return;
+  a->round_end = a->next_tsn - 1;
+  a->round_min_rtt = 0;
+  a->round_samples = 0;
+}
+
 static uint32_t adv_peer_ack(weft_sctp_assoc *a) {
   uint32_t adv = a->tx_base - 1;
   for (uint32_t t = a->tx_base; weft_sctp_tsn_lt(t, a->next_tsn); t++) {
@@ -418,8 +452,12 @@ void sctp_tx_on_sack(weft_sctp_assoc *a, weft_tstamp now,
     if (a->in_fast_recovery && weft_sctp_tsn_le(a->recovery_exit, cum))
       a->in_fast_recovery = 0;
   }
-  if (advanced)
+  if (sample != 0)
+    hystart_sample(a, (weft_duration)(now - sample));
+  if (advanced) {
     cc_on_ack(a, flight_before, acked);
+    hystart_round(a, cum);
+  }
   a->peer_rwnd = s->a_rwnd > a->flight ? s->a_rwnd - a->flight : 0;
   if (a->tx_base == a->next_tsn)
     a->t3_at = WEFT_TSTAMP_NONE;
