@@ -531,6 +531,20 @@ static void test_usrsctp_client(void **state) {
   world_stop();
 }
 
+/* Both sides initiate at once, as WebRTC endpoints do (RFC 8841): INIT
+ * collision. */
+static void test_simultaneous_open(void **state) {
+  (void)state;
+  world_start(0, 5, 0);
+  assert_int_equal(weft_sctp_connect(W.w, W.now), 0);
+  connect_usrsctp_client();
+  exchange_messages(50, 5000);
+  assert_int_equal(weft_sctp_shutdown(W.w, W.now), 0);
+  assert_true(run(closed_both, 30000));
+  assert_int_equal(W.w_aborted, 0);
+  world_stop();
+}
+
 static void test_lossy(void **state) {
   (void)state;
   world_start(0.05, 3, 1);
@@ -621,6 +635,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_weft_client),
       cmocka_unit_test(test_usrsctp_client),
+      cmocka_unit_test(test_simultaneous_open),
       cmocka_unit_test(test_lossy),
       cmocka_unit_test(test_partial_reliability),
   };
