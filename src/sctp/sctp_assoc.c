@@ -126,7 +126,7 @@ void sctp_emit(weft_sctp_assoc *a, const weft_sctp_event *ev, rchunk *owned) {
     if (n == NULL) {
       a->ev_nomem = 1;
       if (owned != NULL) {
-        a->rx_held -= owned->len;
+        a->rx_held -= owned->charge;
         sctp_rchunk_free(a, owned);
       }
       return;
@@ -148,7 +148,7 @@ int weft_sctp_poll_event(weft_sctp_assoc *a, weft_sctp_event *ev) {
   if (a == NULL || ev == NULL)
     return 0;
   if (a->ev_owned != NULL) {
-    a->rx_held -= a->ev_owned->len;
+    a->rx_held -= a->ev_owned->charge;
     sctp_rchunk_free(a, a->ev_owned);
     a->ev_owned = NULL;
     /* Window update when the advertised window had closed a lot. */

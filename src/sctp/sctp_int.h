@@ -70,12 +70,18 @@ typedef struct rchunk {
   uint32_t tsn;
   uint32_t ppid;
   uint32_t len;
+  uint32_t charge; /* bytes counted in rx_held: data plus overhead */
   uint16_t stream;
   uint16_t ssn;
   uint8_t flags;
   uint8_t pooled;
   uint8_t data[];
 } rchunk;
+
+/* What a held chunk of @p len costs the receive window: its bytes plus the
+ * bookkeeping, so that a peer sending tiny chunks cannot make weft hold far
+ * more memory than it advertises. */
+#define RCHUNK_CHARGE(len) ((uint32_t)(len) + (uint32_t)sizeof(rchunk))
 
 /* Per-stream state, grown on demand up to the negotiated counts. */
 typedef struct sstream {

@@ -50,12 +50,14 @@ void sctp_rchunk_free(weft_sctp_assoc *a, rchunk *c) {
 
 static rchunk *rchunk_alloc(weft_sctp_assoc *a, size_t len) {
   rchunk *c;
-  if (len <= a->s.mtu && a->pool != NULL) {
+  /* Chunks of more than half the MTU come from a pool of MTU-sized
+   * buffers; smaller ones are allocated to size. */
+  int pooled = len > a->s.mtu / 2 && len <= a->s.mtu;
+  if (pooled && a->pool != NULL) {
     c = a->pool;
     a->pool = c->next;
     a->pool_len--;
   } else {
-    int pooled = len <= a->s.mtu;
     c = weft_malloc(a->mem, sizeof(rchunk) + (pooled ? a->s.mtu : len));
     if (c == NULL)
       return NULL;
@@ -135,7 +137,7 @@ static void emit_msg(weft_sctp_assoc *a, rchunk *m) {
 }
 
 static void drop_msg(weft_sctp_assoc *a, rchunk *m) {
-  a->rx_held -= m->len;
+  a->rx_held -= m->charge;
   sctp_rchunk_free(a, m);
 }
 
@@ -195,11 +197,13 @@ static rchunk *assemble(weft_sctp_assoc *a, uint32_t b, uint32_t e,
   m->stream = first->stream;
   m->ssn = first->ssn;
   m->flags = (uint8_t)(first->flags | WEFT_SCTP_DATA_E);
+  m->charge = 0;
   size_t off = 0;
   for (uint32_t t = b;; t++) {
     rchunk *c = *rslot(a, t);
     memcpy(m->data + off, c->data, c->len);
     off += c->len;
+    m->charge += c->charge;
     *rslot(a, t) = RX_DONE;
     sctp_rchunk_free(a, c);
     if (t == e)
@@ -254,10 +258,11 @@ static int rx_admit(weft_sctp_assoc *a, const weft_sctp_data *d) {
     if (t - a->rx_low > RX_CAP_MAX || rx_grow(a) != 0)
       return -1; /* far outside the window */
   }
-  if (a->rx_held + d->len > a->s.rwnd) {
+  size_t charge = RCHUNK_CHARGE(d->len);
+  if (a->rx_held + charge > a->s.rwnd) {
     /* Only the next in-order TSN may still enter: it can free memory. */
     if (t != a->cum + 1 ||
-        a->rx_held + d->len > (size_t)a->s.rwnd + a->s.max_message_size)
+        a->rx_held + charge > (size_t)a->s.rwnd + 2 * a->s.max_message_size)
       return -1;
   }
   return 0;
@@ -295,7 +300,8 @@ void sctp_rx_data(weft_sctp_assoc *a, weft_tstamp now,
       d->flags & (WEFT_SCTP_DATA_B | WEFT_SCTP_DATA_E | WEFT_SCTP_DATA_U);
   memcpy(c->data, d->data, d->len);
   *rslot(a, t) = c;
-  a->rx_held += d->len;
+  c->charge = RCHUNK_CHARGE(d->len);
+  a->rx_held += c->charge;
   a->st.bytes_received += d->len;
   try_complete(a, t);
   advance_cum(a);
