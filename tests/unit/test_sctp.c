@@ -17,6 +17,7 @@
 
 #include "crypto/crypto.h"
 #include "sctp/sctp_chunk.h"
+#include "sctp/sctp_int.h"
 #include "sctp_pipe.h"
 #include "weft/sctp.h"
 
@@ -601,6 +602,56 @@ static void test_bad_packets(void **state) {
   pipe_free(&p);
 }
 
+/* A peer sending one-byte fragments of a message that never ends: the
+ * receiver holds no more than its window, counting per-chunk overhead. */
+static void test_tiny_fragments_bounded(void **state) {
+  (void)state;
+  sctp_pipe p;
+  ctx c;
+  setup_pipe(&p, &c, 82, NULL, NULL);
+  connect_pair(&p, 0);
+  captured_len = 0;
+  p.filter = capture_data;
+  assert_int_equal(
+      weft_sctp_send(p.ep[0], p.now, 0, 51, "12345678", 8, 0, 0, 0), 0);
+  pipe_drain(&p);
+  p.filter = NULL;
+  assert_true(captured_len > 0);
+  uint32_t vtag = weft_get_u32(captured + 4);
+  uint32_t tsn = weft_get_u32(captured + 16);
+  uint8_t pkt[1200];
+  const uint32_t total = 200000;
+  uint32_t n = 0;
+  while (n < total) {
+    weft_wr w;
+    weft_wr_init(&w, pkt, sizeof(pkt));
+    weft_sctp_header_encode(&w, 5000, 5000, vtag);
+    while (n < total && weft_wr_left(&w) >= 20) {
+      weft_sctp_data d = {.flags = n == 0 ? WEFT_SCTP_DATA_B : 0,
+                          .tsn = tsn + n,
+                          .stream = 1,
+                          .ssn = 0,
+                          .ppid = 51,
+                          .data = (const uint8_t *)"x",
+                          .len = 1};
+      weft_sctp_data_encode(&w, &d);
+      n++;
+    }
+    weft_sctp_packet_seal(pkt, w.pos);
+    weft_sctp_recv(p.ep[1], p.now, pkt, w.pos);
+  }
+  weft_sctp_stats st;
+  weft_sctp_get_stats(p.ep[1], &st);
+  weft_sctp_settings s;
+  weft_sctp_settings_default(&s);
+  uint64_t accepted = total - st.dropped_tsn;
+  assert_true(st.dropped_tsn > 0);
+  assert_true(accepted * (1 + sizeof(rchunk)) <=
+              s.rwnd + 2 * s.max_message_size + 2000);
+  assert_int_equal(c.rx[1].msgs, 0);
+  pipe_free(&p);
+}
+
 static void test_oversized(void **state) {
   (void)state;
   weft_sctp_settings big, small;
@@ -702,6 +753,7 @@ int main(void) {
       cmocka_unit_test(test_abort),
       cmocka_unit_test(test_peer_gone_times_out),
       cmocka_unit_test(test_bad_packets),
+      cmocka_unit_test(test_tiny_fragments_bounded),
       cmocka_unit_test(test_oversized),
       cmocka_unit_test(test_backpressure),
       cmocka_unit_test(test_stream_fairness),
