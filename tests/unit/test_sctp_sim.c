@@ -32,6 +32,8 @@ typedef struct world {
   weft_pcg pcg;
   weft_rand rnd;
   uint64_t sent, target, next_id;
+  uint8_t pend[40000]; /* the next message, generated once */
+  size_t pend_len;
 } world;
 
 static void gen(uint8_t *b, size_t len, uint64_t id) {
