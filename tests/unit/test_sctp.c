@@ -337,14 +337,14 @@ static uint64_t env_mib(const char *name, uint64_t dflt) {
 
 static void test_bulk_clean(void **state) {
   (void)state;
-  bulk(env_mib("WEFT_SCTP_CLEAN_MIB", UNDER_SANITIZER ? 32 : 64), 0, 0, 0,
+  bulk(env_mib("WEFT_SCTP_CLEAN_MIB", UNDER_SANITIZER ? 16 : 64), 0, 0, 0,
        1000000000ull);
 }
 
 static void test_bulk_lossy(void **state) {
   (void)state;
   /* 5% loss, 1% duplication, 20 ms jitter (reordering) each way. */
-  bulk(env_mib("WEFT_SCTP_LOSSY_MIB", UNDER_SANITIZER ? 25 : 100), 0.05, 0.01,
+  bulk(env_mib("WEFT_SCTP_LOSSY_MIB", UNDER_SANITIZER ? 16 : 100), 0.05, 0.01,
        20 * MS, 100000000ull);
 }
 
