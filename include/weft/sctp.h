@@ -37,7 +37,9 @@ typedef struct weft_sctp_settings {
   size_t send_buffer;
   uint16_t max_out_streams; /**< default 65535 */
   uint16_t max_in_streams;  /**< default 65535 */
-  /** Largest SCTP packet, default 1188 (1200 minus DTLS overhead). */
+  /** Largest SCTP packet, default 1160: a DTLS 1.2 record of it fits a
+   * 1200-byte datagram with AES-GCM (37 bytes of overhead) or ChaCha20.
+   * Best set to weft_dtls_max_payload() once DTLS is up. */
   size_t mtu;
   weft_duration rto_initial;        /**< ns, default 1 s */
   weft_duration rto_min;            /**< ns, default 200 ms */

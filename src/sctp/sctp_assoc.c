@@ -20,7 +20,7 @@ void weft_sctp_settings_default(weft_sctp_settings *s) {
   s->send_buffer = 4 * 1024 * 1024;
   s->max_out_streams = 65535;
   s->max_in_streams = 65535;
-  s->mtu = 1188;
+  s->mtu = 1160;
   s->rto_initial = 1 * (weft_duration)WEFT_SECONDS;
   s->rto_min = 400 * (weft_duration)WEFT_MILLISECONDS;
   s->rto_max = 60 * (weft_duration)WEFT_SECONDS;
