@@ -8,7 +8,7 @@
 set -euo pipefail
 
 build_pkgs=(cmake ninja-build pkg-config gcc make libssl-dev libuv1-dev libcjson-dev)
-test_pkgs=(clang libclang-rt-14-dev libcmocka-dev coturn iproute2 python3 gnutls-bin python3-aioice)
+test_pkgs=(clang libclang-rt-14-dev libcmocka-dev coturn iproute2 python3 gnutls-bin python3-aioice libusrsctp-dev)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build" ]; then
