@@ -215,6 +215,8 @@ static int work_pending(const weft_ice_agent *a) {
   return best_in_state(a, PAIR_WAITING) >= 0 || best_unfreezable(a) >= 0;
 }
 
+static void maybe_nominate(weft_ice_agent *a, weft_tstamp now);
+
 /* ---- outcomes ----------------------------------------------------------- */
 
 static void select_pair(weft_ice_agent *a, weft_tstamp now, int i) {
@@ -274,6 +276,7 @@ void ice_check_succeeded(weft_ice_agent *a, weft_tstamp now, int i,
     ice_nominated(a, now, i);
   else if (!ctrl && (p->flags & PF_NOM_ON_OK))
     ice_nominated(a, now, i);
+  maybe_nominate(a, now);
 }
 
 void ice_check_failed(weft_ice_agent *a, weft_tstamp now, int i) {
@@ -334,8 +337,15 @@ static void maybe_nominate(weft_ice_agent *a, weft_tstamp now) {
     return;
   ICE_LOG(a, WEFT_LOG_DEBUG, "nominating pair %d", b);
   a->nominating = (uint8_t)b;
-  a->pairs[b].flags |= PF_NOMINATING;
-  ice_trigger(a, b);
+  /* The nomination goes out at once rather than at the next pacing slot
+   * (as libwebrtc and Pion do): it is one check on a pair known to work. */
+  ice_pair *p = &a->pairs[b];
+  p->flags |= PF_NOMINATING;
+  p->flags &= (uint16_t)~PF_TRIGGERED;
+  p->state = PAIR_IN_PROGRESS;
+  ice_new_txn(a, now, p);
+  if (a->next_check < now + a->s.ta)
+    a->next_check = now + a->s.ta;
 }
 
 /* ---- timers ------------------------------------------------------------- */
@@ -408,8 +418,11 @@ weft_tstamp ice_checks_deadline(const weft_ice_agent *a) {
   if (work_pending(a) && a->next_check < d)
     d = a->next_check;
   if (nominating_now(a)) {
+    /* at once when nothing better is pending, else after the delay */
     int b = best_valid(a);
-    weft_tstamp t = a->first_valid + a->s.nomination_delay;
+    weft_tstamp t = a->first_valid;
+    if (b >= 0 && better_pending(a, PRIO(a, b)))
+      t += a->s.nomination_delay;
     if (b >= 0 && t < d)
       d = t;
   }
