@@ -75,18 +75,32 @@ static void gen_chars(weft_ice_agent *a, char *out, size_t n) {
   out[n] = '\0';
 }
 
-static int set_key(weft_hmac_pre *k, uint8_t *has, const char *pwd) {
-  *has = 0;
-  int rv = weft_hmac_pre_init(k, WEFT_HASH_SHA1, pwd, strlen(pwd));
-  if (rv == 0)
-    *has = 1;
-  return rv;
+static void free_cred(weft_ice_agent *a, char **slot) {
+  if (*slot != NULL) {
+    size_t n = strlen(*slot) + 1;
+    memset(*slot, 0, n + strlen(*slot + n) + 1); /* wipe the key */
+    weft_free(a->mem, *slot);
+    *slot = NULL;
+  }
 }
 
-void ice_clear_creds(ice_creds *c) {
-  weft_hmac_pre_clear(&c->lkey);
-  weft_hmac_pre_clear(&c->rkey);
-  memset(c, 0, sizeof(*c));
+void ice_clear_creds(weft_ice_agent *a, ice_creds *c) {
+  free_cred(a, &c->l);
+  free_cred(a, &c->r);
+}
+
+/* Replaces the ufrag and password held in *@p slot. */
+int ice_set_cred(weft_ice_agent *a, char **slot, const char *ufrag,
+                 const char *pwd) {
+  size_t n0 = strlen(ufrag) + 1, n1 = strlen(pwd) + 1;
+  char *s = weft_malloc(a->mem, n0 + n1);
+  if (s == NULL)
+    return WEFT_ERR_NOMEM;
+  memcpy(s, ufrag, n0);
+  memcpy(s + n0, pwd, n1);
+  free_cred(a, slot);
+  *slot = s;
+  return 0;
 }
 
 /* Sets the local credentials of generation @p gen (NULL: generated). */
@@ -96,15 +110,16 @@ int ice_set_local_creds(weft_ice_agent *a, int gen, const char *ufrag,
   if ((ufrag != NULL && !valid_chars(ufrag, 4, WEFT_ICE_UFRAG_MAX, 1)) ||
       (pwd != NULL && !valid_chars(pwd, 22, WEFT_ICE_PWD_MAX, 1)))
     return WEFT_ERR_INVALID_ARGUMENT;
-  if (ufrag != NULL)
-    memcpy(c->lufrag, ufrag, strlen(ufrag) + 1);
-  else
-    gen_chars(a, c->lufrag, 8);
-  if (pwd != NULL)
-    memcpy(c->lpwd, pwd, strlen(pwd) + 1);
-  else
-    gen_chars(a, c->lpwd, 24);
-  return set_key(&c->lkey, &c->has_lkey, c->lpwd);
+  char u[9], p[25];
+  if (ufrag == NULL) {
+    gen_chars(a, u, 8);
+    ufrag = u;
+  }
+  if (pwd == NULL) {
+    gen_chars(a, p, 24);
+    pwd = p;
+  }
+  return ice_set_cred(a, &c->l, ufrag, pwd);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -191,8 +206,8 @@ int weft_ice_agent_new(weft_ice_agent **pa, const weft_ice_settings *settings,
 void weft_ice_agent_del(weft_ice_agent *a) {
   if (a == NULL)
     return;
-  ice_clear_creds(&a->cred[0]);
-  ice_clear_creds(&a->cred[1]);
+  ice_clear_creds(a, &a->cred[0]);
+  ice_clear_creds(a, &a->cred[1]);
   weft_free(a->mem, a->lc);
   weft_free(a->mem, a->rc);
   weft_free(a->mem, a->pairs);
@@ -362,9 +377,9 @@ const char *weft_ice_gathering_state_name(int state) {
 void weft_ice_agent_local_credentials(const weft_ice_agent *a,
                                       const char **ufrag, const char **pwd) {
   if (ufrag != NULL)
-    *ufrag = a->cred[a->cur].lufrag;
+    *ufrag = ice_lufrag(&a->cred[a->cur]);
   if (pwd != NULL)
-    *pwd = a->cred[a->cur].lpwd;
+    *pwd = ice_lpwd(&a->cred[a->cur]);
 }
 
 int weft_ice_agent_set_local_credentials(weft_ice_agent *a, const char *ufrag,
@@ -385,12 +400,10 @@ int weft_ice_agent_set_remote_credentials(weft_ice_agent *a, const char *ufrag,
   if (a->state == WEFT_ICE_STATE_CLOSED)
     return WEFT_ERR_INVALID_STATE;
   ice_creds *c = &a->cred[a->cur];
-  if (a->have_rcreds && strcmp(c->rufrag, ufrag) == 0 &&
-      strcmp(c->rpwd, pwd) == 0)
+  if (a->have_rcreds && strcmp(ice_rufrag(c), ufrag) == 0 &&
+      strcmp(ice_rpwd(c), pwd) == 0)
     return 0;
-  memcpy(c->rufrag, ufrag, strlen(ufrag) + 1);
-  memcpy(c->rpwd, pwd, strlen(pwd) + 1);
-  int rv = set_key(&c->rkey, &c->has_rkey, c->rpwd);
+  int rv = ice_set_cred(a, &c->r, ufrag, pwd);
   if (rv != 0)
     return rv;
   a->have_rcreds = 1;
@@ -483,7 +496,7 @@ void ice_fill_local(const weft_ice_agent *a, int i, weft_ice_candidate *c) {
   c->addr = l->addr;
   if (l->type != WEFT_ICE_CANDIDATE_HOST)
     c->related = l->related;
-  memcpy(c->ufrag, a->cred[a->cur].lufrag, sizeof(c->ufrag));
+  snprintf(c->ufrag, sizeof(c->ufrag), "%s", ice_lufrag(&a->cred[a->cur]));
 }
 
 void ice_fill_remote(const weft_ice_agent *a, int i, weft_ice_candidate *c) {
@@ -608,7 +621,7 @@ int weft_ice_agent_add_remote_candidate(weft_ice_agent *a, weft_tstamp now,
   if (rv != 0)
     return rv;
   if (c->ufrag[0] != '\0' && a->have_rcreds &&
-      strcmp(c->ufrag, a->cred[a->cur].rufrag) != 0)
+      strcmp(c->ufrag, ice_rufrag(&a->cred[a->cur])) != 0)
     return 0; /* stale: of another generation */
   int i = find_remote(a, &c->addr);
   if (i >= 0) {

@@ -224,7 +224,7 @@ static void select_pair(weft_ice_agent *a, weft_tstamp now, int i) {
     ice_pair *old = &a->pairs[a->selected];
     old->state = PAIR_FAILED;
     old->flags = 0;
-    ice_clear_creds(&a->cred[1 - a->cur]);
+    ice_clear_creds(a, &a->cred[1 - a->cur]);
     a->old_active = 0;
   }
   a->selected = (uint8_t)i;

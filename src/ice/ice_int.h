@@ -7,6 +7,8 @@
 
 #include "crypto/crypto.h"
 
+#include <string.h>
+
 #define ICE_NONE 0xFF /* "no index" in a uint8_t index field */
 #define ICE_EVQ 16    /* event queue entries */
 #define ICE_NOM_RETRIES                                                        \
@@ -95,15 +97,28 @@ typedef struct ice_evrec {
   uint8_t a, b;
 } ice_evrec;
 
+/* The credentials of one generation: the local and the remote ones, each a
+ * heap block "ufrag\0pwd\0" of its exact size (NULL: both ""); the
+ * passwords are the HMAC keys. */
 typedef struct ice_creds {
-  char lufrag[WEFT_ICE_UFRAG_MAX + 1];
-  char lpwd[WEFT_ICE_PWD_MAX + 1];
-  char rufrag[WEFT_ICE_UFRAG_MAX + 1];
-  char rpwd[WEFT_ICE_PWD_MAX + 1];
-  weft_hmac_pre lkey; /* keyed once per password */
-  weft_hmac_pre rkey;
-  uint8_t has_lkey, has_rkey;
+  char *l, *r;
 } ice_creds;
+
+static inline const char *ice_cred_pwd(const char *s) {
+  return s != NULL ? s + strlen(s) + 1 : "";
+}
+static inline const char *ice_lufrag(const ice_creds *c) {
+  return c->l != NULL ? c->l : "";
+}
+static inline const char *ice_lpwd(const ice_creds *c) {
+  return ice_cred_pwd(c->l);
+}
+static inline const char *ice_rufrag(const ice_creds *c) {
+  return c->r != NULL ? c->r : "";
+}
+static inline const char *ice_rpwd(const ice_creds *c) {
+  return ice_cred_pwd(c->r);
+}
 
 struct weft_ice_agent {
   const weft_mem *mem;
@@ -168,7 +183,9 @@ int ice_sq_pop(weft_ice_agent *a, uint8_t *buf, size_t buflen);
 int ice_send_allowed(const weft_ice_agent *a);
 int ice_set_local_creds(weft_ice_agent *a, int gen, const char *ufrag,
                         const char *pwd);
-void ice_clear_creds(ice_creds *c);
+void ice_clear_creds(weft_ice_agent *a, ice_creds *c);
+int ice_set_cred(weft_ice_agent *a, char **slot, const char *ufrag,
+                 const char *pwd);
 
 /* check.c: the check list */
 uint64_t ice_pair_prio(const weft_ice_agent *a, const ice_pair *p);
@@ -202,7 +219,7 @@ int ice_build_response(weft_ice_agent *a, const ice_resp *r, uint8_t *buf,
                        size_t buflen);
 int ice_queue_response(weft_ice_agent *a, int local, const weft_addr *to,
                        const weft_stun_msg *req, int code, int gen);
-int ice_add_integrity(weft_stun_builder *b, const weft_hmac_pre *key);
+int ice_add_integrity(weft_stun_builder *b, const char *pwd);
 
 /* gather.c: server-reflexive candidates */
 void ice_gather_host(weft_ice_agent *a, weft_tstamp now, int host);

@@ -251,11 +251,11 @@ int weft_ice_agent_restart(weft_ice_agent *a, weft_tstamp now,
   memset(&a->cred[next], 0, sizeof(a->cred[next]));
   int rv = ice_set_local_creds(a, next, ufrag, pwd);
   if (rv != 0) {
-    ice_clear_creds(&a->cred[next]);
+    ice_clear_creds(a, &a->cred[next]);
     a->cred[next] = saved;
     return rv;
   }
-  ice_clear_creds(&saved);
+  ice_clear_creds(a, &saved);
   a->cur = (uint8_t)next;
   if (again) {
     a->np = a->nr = 1; /* the old pair and its remote stay at index 0 */
@@ -263,7 +263,7 @@ int weft_ice_agent_restart(weft_ice_agent *a, weft_tstamp now,
   } else if (usable) {
     keep_selected(a);
   } else {
-    ice_clear_creds(&a->cred[old]);
+    ice_clear_creds(a, &a->cred[old]);
     a->np = a->nr = a->nrprflx = 0;
     a->old_active = 0;
     a->selected = ICE_NONE;
