@@ -13,11 +13,13 @@
  * One agent handles one component (WebRTC uses rtcp-mux and BUNDLE, so one
  * is all it needs); candidates of another component are refused.
  *
- * Memory: everything is allocated once in weft_ice_agent_new, sized by the
- * caps of weft_ice_settings (candidates, pairs, queued responses); the only
- * later allocation is the optional send queue of weft_ice_agent_send, on its
- * first use. Nothing grows with network input: beyond a cap, input is dropped
- * and counted in weft_ice_stats.
+ * Memory: the candidate, pair and response arrays start small (room for two
+ * candidates each side, two pairs, two queued responses) and double when
+ * needed, up to the caps of weft_ice_settings; the send queue of
+ * weft_ice_agent_send is allocated on its first use. So an idle agent
+ * connected to a browser costs about 2 KiB, and no input makes it grow past
+ * its caps: beyond a cap (or when memory is short while growing), network
+ * input is dropped and counted in weft_ice_stats.
  *
  * Threading: an agent is used from one thread at a time. The candidate codec
  * functions are thread-safe.
@@ -211,10 +213,10 @@ typedef struct weft_ice_settings {
   weft_addr stun_servers[WEFT_ICE_MAX_STUN_SERVERS];
   size_t nstun_servers;
 
-  /** Caps (all allocated once). Defaults: 8 local candidates (host, srflx,
-   * relay and prflx together; at most 255), 16 remote candidates (signalled
-   * and peer-reflexive; at most 255), 64 candidate pairs (at most 255),
-   * 8 remote peer-reflexive candidates (a subset of the remote cap), 8
+  /** Caps (the arrays grow up to them on demand). Defaults: 8 local candidates
+   * (host, srflx, relay and prflx together; at most 255), 16 remote candidates
+   * (signalled and peer-reflexive; at most 255), 64 candidate pairs (at most
+   * 255), 8 remote peer-reflexive candidates (a subset of the remote cap), 8
    * queued STUN responses. */
   uint16_t max_local_candidates;
   uint16_t max_remote_candidates;
@@ -468,7 +470,8 @@ WEFT_EXTERN int weft_ice_agent_role(const weft_ice_agent *a);
  * started (else at weft_ice_agent_gather), and pairs it with the known
  * remote candidates.
  * Returns the candidate's index (>= 0) or one of: WEFT_ERR_INVALID_ARGUMENT
- * (unset or wildcard address), WEFT_ERR_EXISTS, WEFT_ERR_LIMIT.
+ * (unset or wildcard address), WEFT_ERR_EXISTS, WEFT_ERR_LIMIT,
+ * WEFT_ERR_NOMEM.
  */
 WEFT_EXTERN int weft_ice_agent_add_local_host_candidate(weft_ice_agent *a,
                                                         weft_tstamp now,
@@ -482,7 +485,7 @@ WEFT_EXTERN int weft_ice_agent_add_local_host_candidate(weft_ice_agent *a,
  * wraps them (Send indication / ChannelData), and feeds what the client
  * unwraps to weft_ice_agent_recv with local = @p relayed.
  * Returns the index or one of: WEFT_ERR_INVALID_ARGUMENT, WEFT_ERR_EXISTS,
- * WEFT_ERR_LIMIT, WEFT_ERR_UNSUPPORTED (lite).
+ * WEFT_ERR_LIMIT, WEFT_ERR_NOMEM, WEFT_ERR_UNSUPPORTED (lite).
  */
 WEFT_EXTERN int
 weft_ice_agent_add_local_relay_candidate(weft_ice_agent *a, weft_tstamp now,
@@ -519,7 +522,7 @@ WEFT_EXTERN int weft_ice_agent_local_candidate(const weft_ice_agent *a,
  * Returns 0 or one of: WEFT_ERR_INVALID_ARGUMENT, WEFT_ERR_ICE_CANDIDATE
  * (unresolved, wrong component, bad address), WEFT_ERR_UNSUPPORTED (TCP),
  * WEFT_ERR_EXISTS (duplicate), WEFT_ERR_LIMIT (cap reached),
- * WEFT_ERR_INVALID_STATE (closed).
+ * WEFT_ERR_NOMEM, WEFT_ERR_INVALID_STATE (closed).
  */
 WEFT_EXTERN int
 weft_ice_agent_add_remote_candidate(weft_ice_agent *a, weft_tstamp now,

@@ -137,16 +137,44 @@ static int check_settings(const weft_ice_settings *s) {
   return 0;
 }
 
+/* Doubles the array @p arr of *@p cap elements of @p size bytes, to at most
+ * @p max. Returns the new array (the old one is then gone), or NULL (the old
+ * one stays) when it is at @p max already or memory is short. */
+void *ice_grow(weft_ice_agent *a, void *arr, uint8_t *cap, size_t max,
+               size_t size) {
+  size_t n = (size_t)*cap * 2;
+  if (n > max)
+    n = max;
+  if (n <= *cap)
+    return NULL;
+  uint8_t *p = weft_realloc(a->mem, arr, n * size);
+  if (p == NULL)
+    return NULL;
+  memset(p + (size_t)*cap * size, 0, (n - *cap) * size);
+  *cap = (uint8_t)n;
+  return p;
+}
+
+static uint8_t initial_cap(uint16_t max, uint8_t want) {
+  return max < want ? (uint8_t)max : want;
+}
+
+/* The arrays start small (an agent talking to a browser needs a handful of
+ * candidates and pairs) and grow by doubling up to the caps. */
 static int alloc_arrays(weft_ice_agent *a) {
   const weft_ice_settings *s = &a->s;
   a->max_gtx = (uint8_t)(s->nstun_servers * s->max_local_candidates > 254
                              ? 254
                              : s->nstun_servers * s->max_local_candidates);
-  a->lc = weft_calloc(a->mem, s->max_local_candidates, sizeof(*a->lc));
-  a->rc = weft_calloc(a->mem, s->max_remote_candidates, sizeof(*a->rc));
-  a->pairs = weft_calloc(a->mem, s->max_pairs, sizeof(*a->pairs));
+  a->cap_l = initial_cap(s->max_local_candidates, 2);
+  a->cap_r = initial_cap(s->max_remote_candidates, 2);
+  a->cap_p = initial_cap(s->max_pairs, 2);
+  a->cap_resp = initial_cap(s->max_pending_responses, 2);
+  a->lc = weft_calloc(a->mem, a->cap_l, sizeof(*a->lc));
+  a->rc = weft_calloc(a->mem, a->cap_r, sizeof(*a->rc));
+  a->pairs = weft_calloc(a->mem, a->cap_p, sizeof(*a->pairs));
   a->trig = weft_calloc(a->mem, s->max_pairs, 1);
-  a->resp = weft_calloc(a->mem, s->max_pending_responses, sizeof(*a->resp));
+  a->resp = weft_calloc(a->mem, a->cap_resp, sizeof(*a->resp));
   if (a->max_gtx > 0)
     a->gtx = weft_calloc(a->mem, a->max_gtx, sizeof(*a->gtx));
   if (!a->lc || !a->rc || !a->pairs || !a->trig || !a->resp ||
@@ -216,6 +244,18 @@ void weft_ice_agent_del(weft_ice_agent *a) {
   weft_free(a->mem, a->gtx);
   weft_free(a->mem, a->sq);
   weft_free(a->mem, a);
+}
+
+/* Room for one more remote candidate: 0 or WEFT_ERR_NOMEM. */
+int ice_room_remote(weft_ice_agent *a) {
+  if (a->nr < a->cap_r)
+    return 0;
+  void *p =
+      ice_grow(a, a->rc, &a->cap_r, a->s.max_remote_candidates, sizeof(*a->rc));
+  if (p == NULL)
+    return WEFT_ERR_NOMEM;
+  a->rc = p;
+  return 0;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -465,12 +505,23 @@ int ice_add_local(weft_ice_agent *a, int type, const weft_addr *addr, int base,
     a->st.dropped_limit++;
     return WEFT_ERR_LIMIT;
   }
+  /* copies first: the addresses may live in the array that grows */
+  weft_addr ad = *addr, rel;
+  memset(&rel, 0, sizeof(rel));
+  if (related != NULL)
+    rel = *related;
+  if (a->nl >= a->cap_l) {
+    void *p = ice_grow(a, a->lc, &a->cap_l, a->s.max_local_candidates,
+                       sizeof(*a->lc));
+    if (p == NULL)
+      return WEFT_ERR_NOMEM;
+    a->lc = p;
+  }
   int i = a->nl++;
   ice_lcand *c = &a->lc[i];
   memset(c, 0, sizeof(*c));
-  c->addr = *addr;
-  if (related != NULL)
-    c->related = *related;
+  c->addr = ad;
+  c->related = rel;
   c->type = (uint8_t)type;
   c->base = (uint8_t)(base < 0 ? i : base);
   /* local preference: earlier sockets first, IPv6 above IPv4 (RFC 8421) */
@@ -636,6 +687,8 @@ int weft_ice_agent_add_remote_candidate(weft_ice_agent *a, weft_tstamp now,
     a->st.dropped_limit++;
     return WEFT_ERR_LIMIT;
   }
+  if (ice_room_remote(a) != 0)
+    return WEFT_ERR_NOMEM;
   i = a->nr++;
   memset(&a->rc[i], 0, sizeof(a->rc[i]));
   a->rc[i].addr = c->addr;

@@ -56,9 +56,14 @@ static int initial_state(const weft_ice_agent *a, const ice_pair *p) {
 }
 
 int ice_add_pair(weft_ice_agent *a, int local, int remote) {
-  if (a->np >= a->s.max_pairs) {
-    a->st.dropped_limit++;
-    return -1;
+  if (a->np >= a->cap_p) {
+    void *np =
+        ice_grow(a, a->pairs, &a->cap_p, a->s.max_pairs, sizeof(*a->pairs));
+    if (np == NULL) {
+      a->st.dropped_limit++;
+      return -1;
+    }
+    a->pairs = np;
   }
   ice_pair *p = &a->pairs[a->np];
   memset(p, 0, sizeof(*p));

@@ -138,6 +138,8 @@ struct weft_ice_agent {
   uint8_t role, remote_lite, state, gather_state;
   uint8_t have_rcreds, end_of_remote, gathering, old_active;
   uint8_t nl, nr, np, nrprflx, ngtx, max_gtx;
+  /* allocated lengths of lc, rc, pairs and resp (they grow up to the caps) */
+  uint8_t cap_l, cap_r, cap_p, cap_resp;
   uint8_t trig_head, trig_n, resp_head, resp_n;
   uint8_t selected;     /* pair index or ICE_NONE */
   uint8_t nominating;   /* pair index or ICE_NONE */
@@ -184,6 +186,9 @@ int ice_send_allowed(const weft_ice_agent *a);
 int ice_set_local_creds(weft_ice_agent *a, int gen, const char *ufrag,
                         const char *pwd);
 void ice_clear_creds(weft_ice_agent *a, ice_creds *c);
+int ice_room_remote(weft_ice_agent *a);
+void *ice_grow(weft_ice_agent *a, void *arr, uint8_t *cap, size_t max,
+               size_t size);
 int ice_set_cred(weft_ice_agent *a, char **slot, const char *ufrag,
                  const char *pwd);
 

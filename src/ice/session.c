@@ -82,7 +82,7 @@ static int out_response(weft_ice_agent *a, weft_addr *local, weft_addr *to,
     return n;
   *local = a->lc[r->local].addr;
   *to = r->to;
-  a->resp_head = (uint8_t)((a->resp_head + 1) % a->s.max_pending_responses);
+  a->resp_head = (uint8_t)((a->resp_head + 1) % a->cap_resp);
   a->resp_n--;
   if (n > 0) {
     if (r->code == 0)

@@ -3,6 +3,8 @@
  * and verified with precomputed HMAC keys (one keying per password). */
 #include "ice/ice_int.h"
 
+#include "base/mem.h"
+
 #include "base/buf.h"
 
 #include <stdio.h>
@@ -102,14 +104,33 @@ int ice_build_response(weft_ice_agent *a, const ice_resp *r, uint8_t *buf,
   return weft_stun_builder_finish(&b);
 }
 
+/* Grows the full response ring (doubling, up to the cap), its entries in
+ * order from index 0. 0 or -1 (at the cap, or no memory). */
+static int grow_responses(weft_ice_agent *a) {
+  size_t old = a->cap_resp, n = old * 2;
+  if (n > a->s.max_pending_responses)
+    n = a->s.max_pending_responses;
+  if (n <= old)
+    return -1;
+  ice_resp *r = weft_calloc(a->mem, n, sizeof(*r));
+  if (r == NULL)
+    return -1;
+  for (size_t i = 0; i < a->resp_n; i++)
+    r[i] = a->resp[(a->resp_head + i) % old];
+  weft_free(a->mem, a->resp);
+  a->resp = r;
+  a->resp_head = 0;
+  a->cap_resp = (uint8_t)n;
+  return 0;
+}
+
 int ice_queue_response(weft_ice_agent *a, int local, const weft_addr *to,
                        const weft_stun_msg *req, int code, int gen) {
-  if (a->resp_n >= a->s.max_pending_responses) {
+  if (a->resp_n >= a->cap_resp && grow_responses(a) != 0) {
     a->st.dropped_queue_full++;
     return WEFT_ERR_QUEUE_FULL;
   }
-  ice_resp *r =
-      &a->resp[(a->resp_head + a->resp_n) % a->s.max_pending_responses];
+  ice_resp *r = &a->resp[(a->resp_head + a->resp_n) % a->cap_resp];
   memset(r, 0, sizeof(*r));
   r->to = *to;
   memcpy(r->txid, req->txid, sizeof(r->txid));
@@ -186,7 +207,7 @@ static int find_remote_addr(const weft_ice_agent *a, const weft_addr *addr,
 static int learn_remote(weft_ice_agent *a, const weft_addr *from,
                         uint32_t prio) {
   if (a->nr >= a->s.max_remote_candidates ||
-      a->nrprflx >= a->s.max_remote_prflx) {
+      a->nrprflx >= a->s.max_remote_prflx || ice_room_remote(a) != 0) {
     a->st.dropped_limit++;
     return -1;
   }
