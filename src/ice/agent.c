@@ -132,7 +132,9 @@ static int check_settings(const weft_ice_settings *s) {
       s->nstun_servers > WEFT_ICE_MAX_STUN_SERVERS || s->component == 0 ||
       s->component > 256 || s->ta == 0 || s->check_max_transmits == 0 ||
       s->gather_max_transmits == 0 || s->rto_min == 0 ||
-      s->rto_max < s->rto_min || s->consent_interval == 0)
+      s->rto_max < s->rto_min || s->consent_interval == 0 ||
+      s->nturn_servers > WEFT_ICE_MAX_TURN_SERVERS ||
+      (s->nturn_servers > 0 && s->lite))
     return WEFT_ERR_INVALID_ARGUMENT;
   return 0;
 }
@@ -223,6 +225,10 @@ int weft_ice_agent_new(weft_ice_agent **pa, const weft_ice_settings *settings,
   rv = alloc_arrays(a);
   if (rv == 0)
     rv = ice_set_local_creds(a, 0, settings->ufrag, settings->pwd);
+  if (rv == 0)
+    rv = ice_turn_init(a, settings);
+  for (size_t i = 0; i < WEFT_ICE_MAX_TURN_SERVERS; i++)
+    a->s.turn_servers[i].username = a->s.turn_servers[i].password = NULL;
   if (rv != 0) {
     weft_ice_agent_del(a);
     return rv;
@@ -234,6 +240,7 @@ int weft_ice_agent_new(weft_ice_agent **pa, const weft_ice_settings *settings,
 void weft_ice_agent_del(weft_ice_agent *a) {
   if (a == NULL)
     return;
+  ice_turn_free(a);
   ice_clear_creds(a, &a->cred[0]);
   ice_clear_creds(a, &a->cred[1]);
   weft_free(a->mem, a->lc);

@@ -4,6 +4,7 @@
 
 #include "weft/ice.h"
 #include "weft/stun.h"
+#include "weft/turn.h"
 
 #include "crypto/crypto.h"
 
@@ -90,6 +91,21 @@ typedef struct ice_gtx {
   uint8_t tx;   /* a request is due */
 } ice_gtx;
 
+typedef struct ice_turn {
+  weft_turn_client *c;
+  uint8_t host;  /* host candidate whose socket talks to the server */
+  uint8_t relay; /* the relay candidate, ICE_NONE before allocation */
+  uint8_t done;  /* allocation succeeded or failed */
+} ice_turn;
+
+/* What a TURN client unwrapped. */
+typedef struct ice_turn_rx {
+  int unwrapped;
+  weft_addr relayed, peer;
+  const uint8_t *payload;
+  size_t plen;
+} ice_turn_rx;
+
 typedef struct ice_evrec {
   const char *reason;
   int16_t code;
@@ -132,6 +148,10 @@ struct weft_ice_agent {
   uint8_t *trig; /* triggered-check FIFO of pair indices (max_pairs) */
   ice_resp *resp;
   ice_gtx *gtx;
+  ice_turn *turn; /* nturn TURN clients (NULL: none configured) */
+  uint8_t nturn;
+  /* where the application data of the last WEFT_ICE_RECV_APP_DATA is */
+  uint16_t app_off, app_len;
   ice_evrec ev[ICE_EVQ];
   uint8_t ev_head, ev_n;
   uint8_t cur; /* current credential generation */
@@ -183,6 +203,7 @@ uint32_t ice_hash(const void *p, size_t n, uint32_t h);
 weft_tstamp ice_jitter(weft_ice_agent *a, weft_tstamp base);
 int ice_sq_pop(weft_ice_agent *a, uint8_t *buf, size_t buflen);
 int ice_send_allowed(const weft_ice_agent *a);
+int ice_send_path(const weft_ice_agent *a, weft_addr *local, weft_addr *to);
 int ice_set_local_creds(weft_ice_agent *a, int gen, const char *ufrag,
                         const char *pwd);
 void ice_clear_creds(weft_ice_agent *a, ice_creds *c);
@@ -225,6 +246,23 @@ int ice_build_response(weft_ice_agent *a, const ice_resp *r, uint8_t *buf,
 int ice_queue_response(weft_ice_agent *a, int local, const weft_addr *to,
                        const weft_stun_msg *req, int code, int gen);
 int ice_add_integrity(weft_stun_builder *b, const char *pwd);
+
+/* turn.c: relay candidates through the agent's TURN clients */
+int ice_turn_init(weft_ice_agent *a, const weft_ice_settings *s);
+void ice_turn_free(weft_ice_agent *a);
+void ice_turn_gather_host(weft_ice_agent *a, weft_tstamp now, int host);
+int ice_turn_gathering(const weft_ice_agent *a);
+int ice_turn_recv(weft_ice_agent *a, weft_tstamp now, int li,
+                  const weft_addr *from, const uint8_t *data, size_t len,
+                  ice_turn_rx *rx);
+int ice_turn_wrap(weft_ice_agent *a, weft_tstamp now, const weft_addr *local,
+                  const weft_addr *to, const uint8_t *buf, size_t len);
+int ice_turn_poll(weft_ice_agent *a, weft_addr *local, weft_addr *to,
+                  uint8_t *buf, size_t buflen);
+weft_tstamp ice_turn_deadline(const weft_ice_agent *a);
+void ice_turn_timeout(weft_ice_agent *a, weft_tstamp now);
+void ice_turn_close(weft_ice_agent *a, weft_tstamp now);
+int ice_turn_relayed(const weft_ice_agent *a, const weft_addr *local);
 
 /* gather.c: server-reflexive candidates */
 void ice_gather_host(weft_ice_agent *a, weft_tstamp now, int host);
