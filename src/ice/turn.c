@@ -52,9 +52,8 @@ void ice_turn_free(weft_ice_agent *a) {
 void ice_turn_gather_host(weft_ice_agent *a, weft_tstamp now, int host) {
   for (int i = 0; i < a->nturn; i++) {
     ice_turn *t = &a->turn[i];
-    if (t->host != ICE_NONE ||
-        weft_addr_family(&a->s.turn_servers[i].addr) !=
-            weft_addr_family(&a->lc[host].addr))
+    if (t->host != ICE_NONE || weft_addr_family(&a->s.turn_servers[i].addr) !=
+                                   weft_addr_family(&a->lc[host].addr))
       continue;
     t->host = (uint8_t)host;
     if (weft_turn_client_allocate(t->c, now) != 0)
@@ -76,8 +75,8 @@ static void on_allocated(weft_ice_agent *a, weft_tstamp now, ice_turn *t,
   const weft_addr *relayed = &ev->relayed[0];
   if (weft_addr_family(relayed) == AF_UNSPEC)
     relayed = &ev->relayed[1];
-  int i = weft_ice_agent_add_local_relay_candidate(a, now, relayed,
-                                                   &ev->mapped);
+  int i =
+      weft_ice_agent_add_local_relay_candidate(a, now, relayed, &ev->mapped);
   if (i >= 0)
     t->relay = (uint8_t)i;
 }
