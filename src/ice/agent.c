@@ -312,7 +312,10 @@ int weft_ice_agent_poll_event(weft_ice_agent *a, weft_ice_event *ev) {
     break;
   case WEFT_ICE_EVENT_GATHER_ERROR:
     ev->u.gather_error.base = a->lc[e.a].addr;
-    ev->u.gather_error.server = a->s.stun_servers[e.b];
+    ev->u.gather_error.server =
+        e.b < WEFT_ICE_MAX_STUN_SERVERS
+            ? a->s.stun_servers[e.b]
+            : a->s.turn_servers[e.b - WEFT_ICE_MAX_STUN_SERVERS].addr;
     ev->u.gather_error.code = e.code;
     break;
   }

@@ -34,6 +34,8 @@ typedef struct peer {
   sim_endpoint *ep;
   weft_addr host, host6;
   int state, gather_state, nselected, failed_error;
+  int gather_errors;
+  weft_addr gather_error_server;
   weft_tstamp failed_at, disconnected_at;
   weft_ice_event sel;
   int ncands;
@@ -73,6 +75,7 @@ struct world {
 /* world_init gives the server host a TURN server and both agents its
  * address (a test sets it around world_init). */
 static int use_turn;
+static const char *turn_password = "relay-secret"; /* the agents' */
 
 /* ---- endpoints ----------------------------------------------------------- */
 
@@ -116,6 +119,10 @@ static void on_event(peer *p, const weft_ice_event *ev) {
   case WEFT_ICE_EVENT_SELECTED_PAIR:
     p->nselected++;
     p->sel = *ev;
+    break;
+  case WEFT_ICE_EVENT_GATHER_ERROR:
+    p->gather_errors++;
+    p->gather_error_server = ev->u.gather_error.server;
     break;
   default:
     break;
@@ -340,7 +347,7 @@ static void world_init(world *w, const opts *o) {
       s.nturn_servers = 1;
       s.turn_servers[0].addr = w->turn_addr;
       s.turn_servers[0].username = "alice";
-      s.turn_servers[0].password = "relay-secret";
+      s.turn_servers[0].password = turn_password;
     }
     assert_int_equal(weft_ice_agent_new(&p->a, &s, NULL), 0);
     p->host = ips[i];
@@ -727,6 +734,42 @@ static void test_symmetric_nats_via_turn(void **state) {
   world_free(&w);
 }
 
+/* The same NATs with a TURN server that refuses the agents' password: the
+ * allocation fails (a gather error naming the TURN server, gathering still
+ * completes) and, with no relay, ICE fails. */
+static void test_symmetric_nats_turn_refused(void **state) {
+  (void)state;
+  sim_nat_config nat;
+  sim_nat_config_default(&nat, SIM_NAT_SYMMETRIC);
+  opts o = {{&nat, &nat},
+            NULL,
+            {WEFT_ICE_CONTROLLING, WEFT_ICE_CONTROLLED},
+            0,
+            0,
+            62,
+            0,
+            0,
+            {0, 0}};
+  world w;
+  use_turn = 1;
+  turn_password = "not-the-password";
+  world_init(&w, &o);
+  use_turn = 0;
+  turn_password = "relay-secret";
+  weft_tstamp t0 = sim_now(w.net);
+  world_start(&w);
+  assert_int_equal(run(&w, t0 + 60 * SEC, both_failed), 1);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(w.p[i].gather_state, WEFT_ICE_GATHERING_COMPLETE);
+    assert_int_equal(w.p[i].gather_errors, 1);
+    assert_true(weft_addr_equal(&w.p[i].gather_error_server, &w.turn_addr));
+    for (int k = 0; k < w.p[i].ncands; k++)
+      assert_int_not_equal(w.p[i].cands[k].type, WEFT_ICE_CANDIDATE_RELAY);
+  }
+  assert_int_equal(w.nrelays_open, 0);
+  world_free(&w);
+}
+
 static int a_failed(world *w) {
   return w->p[0].state == WEFT_ICE_STATE_FAILED;
 }
@@ -921,6 +964,7 @@ int main(void) {
       cmocka_unit_test(test_same_nat_lan),
       cmocka_unit_test(test_lite_server),
       cmocka_unit_test(test_symmetric_nats_via_turn),
+      cmocka_unit_test(test_symmetric_nats_turn_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
