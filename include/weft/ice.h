@@ -13,11 +13,13 @@
  * One agent handles one component (WebRTC uses rtcp-mux and BUNDLE, so one
  * is all it needs); candidates of another component are refused.
  *
- * Memory: everything is allocated once in weft_ice_agent_new, sized by the
- * caps of weft_ice_settings (candidates, pairs, queued responses); the only
- * later allocation is the optional send queue of weft_ice_agent_send, on its
- * first use. Nothing grows with network input: beyond a cap, input is dropped
- * and counted in weft_ice_stats.
+ * Memory: the candidate, pair and response arrays start small (room for two
+ * candidates each side, two pairs, two queued responses) and double when
+ * needed, up to the caps of weft_ice_settings; the send queue of
+ * weft_ice_agent_send is allocated on its first use. So an idle agent
+ * connected to a browser costs about 2 KiB, and no input makes it grow past
+ * its caps: beyond a cap (or when memory is short while growing), network
+ * input is dropped and counted in weft_ice_stats.
  *
  * Threading: an agent is used from one thread at a time. The candidate codec
  * functions are thread-safe.
@@ -46,6 +48,8 @@ extern "C" {
 #define WEFT_ICE_HOSTNAME_MAX 63
 /** Most STUN servers an agent gathers from. */
 #define WEFT_ICE_MAX_STUN_SERVERS 4
+/** Most TURN servers an agent allocates relay candidates from. */
+#define WEFT_ICE_MAX_TURN_SERVERS 2
 /** Room for any formatted candidate line (with "candidate:", no "a="). */
 #define WEFT_ICE_CANDIDATE_STRLEN 512
 
@@ -179,6 +183,17 @@ enum weft_ice_connection_state {
   WEFT_ICE_STATE_CLOSED = 6,
 };
 
+/** A TURN server for relay candidates (UDP transport, long-term
+ * credentials; for the TURN REST API pass the computed user name and
+ * password, see weft_turn_rest_password). */
+typedef struct weft_ice_turn_server {
+  /** Numeric address (the I/O layer resolves names). */
+  weft_addr addr;
+  /** Long-term credentials (copied by weft_ice_agent_new). */
+  const char *username;
+  const char *password;
+} weft_ice_turn_server;
+
 /**
  * Agent settings. Fill with weft_ice_settings_default, then change fields.
  * weft_ice_agent_new copies them (strings included).
@@ -210,11 +225,30 @@ typedef struct weft_ice_settings {
    * host base of the same family to each. */
   weft_addr stun_servers[WEFT_ICE_MAX_STUN_SERVERS];
   size_t nstun_servers;
+  /**
+   * TURN servers for relay candidates (default none). The agent runs a
+   * TURN client (weft/turn.h) for each: from the first host candidate of
+   * the server's family it allocates when gathering starts; the relayed
+   * address becomes a relay candidate (RFC 8445 type preference 0). Checks
+   * and data of pairs with that candidate go through the client (a
+   * permission per remote address on first use, a Send indication, then
+   * ChannelData to the selected pair's peer once its channel is bound),
+   * all still out of weft_ice_agent_poll_transmit: from the host socket to
+   * the server. Datagrams from the server go to weft_ice_agent_recv as
+   * usual (local = that host socket); what they carry is handled as if
+   * received on the relayed address. The clients refresh the allocation,
+   * permissions and channel, and deallocate on weft_ice_agent_close.
+   * Gathering completes once every allocation succeeded or failed (a
+   * failure is a GATHER_ERROR event with u.gather_error.server = the TURN
+   * server).
+   */
+  weft_ice_turn_server turn_servers[WEFT_ICE_MAX_TURN_SERVERS];
+  size_t nturn_servers;
 
-  /** Caps (all allocated once). Defaults: 8 local candidates (host, srflx,
-   * relay and prflx together; at most 255), 16 remote candidates (signalled
-   * and peer-reflexive; at most 255), 64 candidate pairs (at most 255),
-   * 8 remote peer-reflexive candidates (a subset of the remote cap), 8
+  /** Caps (the arrays grow up to them on demand). Defaults: 8 local candidates
+   * (host, srflx, relay and prflx together; at most 255), 16 remote candidates
+   * (signalled and peer-reflexive; at most 255), 64 candidate pairs (at most
+   * 255), 8 remote peer-reflexive candidates (a subset of the remote cap), 8
    * queued STUN responses. */
   uint16_t max_local_candidates;
   uint16_t max_remote_candidates;
@@ -391,6 +425,16 @@ WEFT_EXTERN int weft_ice_agent_recv(weft_ice_agent *a, weft_tstamp now,
 #define WEFT_ICE_RECV_APP_DATA 1
 
 /**
+ * Where the application data of the last datagram for which
+ * weft_ice_agent_recv returned WEFT_ICE_RECV_APP_DATA lies in that
+ * datagram: at @p *offset, @p *len bytes. The whole datagram (offset 0)
+ * unless it came through one of the agent's TURN clients (ChannelData or a
+ * Data indication: the payload inside it). Either pointer may be NULL.
+ */
+WEFT_EXTERN void weft_ice_agent_app_data(const weft_ice_agent *a,
+                                         size_t *offset, size_t *len);
+
+/**
  * The next datagram to send: written to @p buf, sent from the socket with
  * address *@p local (a host base, or a relayed address which the TURN
  * client wraps) to *@p to.
@@ -468,7 +512,8 @@ WEFT_EXTERN int weft_ice_agent_role(const weft_ice_agent *a);
  * started (else at weft_ice_agent_gather), and pairs it with the known
  * remote candidates.
  * Returns the candidate's index (>= 0) or one of: WEFT_ERR_INVALID_ARGUMENT
- * (unset or wildcard address), WEFT_ERR_EXISTS, WEFT_ERR_LIMIT.
+ * (unset or wildcard address), WEFT_ERR_EXISTS, WEFT_ERR_LIMIT,
+ * WEFT_ERR_NOMEM.
  */
 WEFT_EXTERN int weft_ice_agent_add_local_host_candidate(weft_ice_agent *a,
                                                         weft_tstamp now,
@@ -482,7 +527,7 @@ WEFT_EXTERN int weft_ice_agent_add_local_host_candidate(weft_ice_agent *a,
  * wraps them (Send indication / ChannelData), and feeds what the client
  * unwraps to weft_ice_agent_recv with local = @p relayed.
  * Returns the index or one of: WEFT_ERR_INVALID_ARGUMENT, WEFT_ERR_EXISTS,
- * WEFT_ERR_LIMIT, WEFT_ERR_UNSUPPORTED (lite).
+ * WEFT_ERR_LIMIT, WEFT_ERR_NOMEM, WEFT_ERR_UNSUPPORTED (lite).
  */
 WEFT_EXTERN int
 weft_ice_agent_add_local_relay_candidate(weft_ice_agent *a, weft_tstamp now,
@@ -519,7 +564,7 @@ WEFT_EXTERN int weft_ice_agent_local_candidate(const weft_ice_agent *a,
  * Returns 0 or one of: WEFT_ERR_INVALID_ARGUMENT, WEFT_ERR_ICE_CANDIDATE
  * (unresolved, wrong component, bad address), WEFT_ERR_UNSUPPORTED (TCP),
  * WEFT_ERR_EXISTS (duplicate), WEFT_ERR_LIMIT (cap reached),
- * WEFT_ERR_INVALID_STATE (closed).
+ * WEFT_ERR_NOMEM, WEFT_ERR_INVALID_STATE (closed).
  */
 WEFT_EXTERN int
 weft_ice_agent_add_remote_candidate(weft_ice_agent *a, weft_tstamp now,
@@ -566,7 +611,8 @@ WEFT_EXTERN int weft_ice_agent_selected_pair(const weft_ice_agent *a,
  * address to send from and the destination. The caller should call
  * weft_ice_agent_note_sent after sending (keep-alive timing).
  * Returns 0 or one of: WEFT_ERR_INVALID_STATE (no selected pair),
- * WEFT_ERR_ICE_CONSENT_EXPIRED.
+ * WEFT_ERR_ICE_CONSENT_EXPIRED, WEFT_ERR_UNSUPPORTED (the pair is relayed
+ * by one of the agent's own TURN clients: use weft_ice_agent_send).
  */
 WEFT_EXTERN int weft_ice_agent_send_path(const weft_ice_agent *a,
                                          weft_addr *local, weft_addr *to);

@@ -75,18 +75,32 @@ static void gen_chars(weft_ice_agent *a, char *out, size_t n) {
   out[n] = '\0';
 }
 
-static int set_key(weft_hmac_pre *k, uint8_t *has, const char *pwd) {
-  *has = 0;
-  int rv = weft_hmac_pre_init(k, WEFT_HASH_SHA1, pwd, strlen(pwd));
-  if (rv == 0)
-    *has = 1;
-  return rv;
+static void free_cred(weft_ice_agent *a, char **slot) {
+  if (*slot != NULL) {
+    size_t n = strlen(*slot) + 1;
+    memset(*slot, 0, n + strlen(*slot + n) + 1); /* wipe the key */
+    weft_free(a->mem, *slot);
+    *slot = NULL;
+  }
 }
 
-void ice_clear_creds(ice_creds *c) {
-  weft_hmac_pre_clear(&c->lkey);
-  weft_hmac_pre_clear(&c->rkey);
-  memset(c, 0, sizeof(*c));
+void ice_clear_creds(weft_ice_agent *a, ice_creds *c) {
+  free_cred(a, &c->l);
+  free_cred(a, &c->r);
+}
+
+/* Replaces the ufrag and password held in *@p slot. */
+int ice_set_cred(weft_ice_agent *a, char **slot, const char *ufrag,
+                 const char *pwd) {
+  size_t n0 = strlen(ufrag) + 1, n1 = strlen(pwd) + 1;
+  char *s = weft_malloc(a->mem, n0 + n1);
+  if (s == NULL)
+    return WEFT_ERR_NOMEM;
+  memcpy(s, ufrag, n0);
+  memcpy(s + n0, pwd, n1);
+  free_cred(a, slot);
+  *slot = s;
+  return 0;
 }
 
 /* Sets the local credentials of generation @p gen (NULL: generated). */
@@ -96,15 +110,16 @@ int ice_set_local_creds(weft_ice_agent *a, int gen, const char *ufrag,
   if ((ufrag != NULL && !valid_chars(ufrag, 4, WEFT_ICE_UFRAG_MAX, 1)) ||
       (pwd != NULL && !valid_chars(pwd, 22, WEFT_ICE_PWD_MAX, 1)))
     return WEFT_ERR_INVALID_ARGUMENT;
-  if (ufrag != NULL)
-    memcpy(c->lufrag, ufrag, strlen(ufrag) + 1);
-  else
-    gen_chars(a, c->lufrag, 8);
-  if (pwd != NULL)
-    memcpy(c->lpwd, pwd, strlen(pwd) + 1);
-  else
-    gen_chars(a, c->lpwd, 24);
-  return set_key(&c->lkey, &c->has_lkey, c->lpwd);
+  char u[9], p[25];
+  if (ufrag == NULL) {
+    gen_chars(a, u, 8);
+    ufrag = u;
+  }
+  if (pwd == NULL) {
+    gen_chars(a, p, 24);
+    pwd = p;
+  }
+  return ice_set_cred(a, &c->l, ufrag, pwd);
 }
 
 /* ---- lifecycle ---------------------------------------------------------- */
@@ -117,21 +132,51 @@ static int check_settings(const weft_ice_settings *s) {
       s->nstun_servers > WEFT_ICE_MAX_STUN_SERVERS || s->component == 0 ||
       s->component > 256 || s->ta == 0 || s->check_max_transmits == 0 ||
       s->gather_max_transmits == 0 || s->rto_min == 0 ||
-      s->rto_max < s->rto_min || s->consent_interval == 0)
+      s->rto_max < s->rto_min || s->consent_interval == 0 ||
+      s->nturn_servers > WEFT_ICE_MAX_TURN_SERVERS ||
+      (s->nturn_servers > 0 && s->lite))
     return WEFT_ERR_INVALID_ARGUMENT;
   return 0;
 }
 
+/* Doubles the array @p arr of *@p cap elements of @p size bytes, to at most
+ * @p max. Returns the new array (the old one is then gone), or NULL (the old
+ * one stays) when it is at @p max already or memory is short. */
+void *ice_grow(weft_ice_agent *a, void *arr, uint8_t *cap, size_t max,
+               size_t size) {
+  size_t n = (size_t)*cap * 2;
+  if (n > max)
+    n = max;
+  if (n <= *cap)
+    return NULL;
+  uint8_t *p = weft_realloc(a->mem, arr, n * size);
+  if (p == NULL)
+    return NULL;
+  memset(p + (size_t)*cap * size, 0, (n - *cap) * size);
+  *cap = (uint8_t)n;
+  return p;
+}
+
+static uint8_t initial_cap(uint16_t max, uint8_t want) {
+  return max < want ? (uint8_t)max : want;
+}
+
+/* The arrays start small (an agent talking to a browser needs a handful of
+ * candidates and pairs) and grow by doubling up to the caps. */
 static int alloc_arrays(weft_ice_agent *a) {
   const weft_ice_settings *s = &a->s;
   a->max_gtx = (uint8_t)(s->nstun_servers * s->max_local_candidates > 254
                              ? 254
                              : s->nstun_servers * s->max_local_candidates);
-  a->lc = weft_calloc(a->mem, s->max_local_candidates, sizeof(*a->lc));
-  a->rc = weft_calloc(a->mem, s->max_remote_candidates, sizeof(*a->rc));
-  a->pairs = weft_calloc(a->mem, s->max_pairs, sizeof(*a->pairs));
+  a->cap_l = initial_cap(s->max_local_candidates, 2);
+  a->cap_r = initial_cap(s->max_remote_candidates, 2);
+  a->cap_p = initial_cap(s->max_pairs, 2);
+  a->cap_resp = initial_cap(s->max_pending_responses, 2);
+  a->lc = weft_calloc(a->mem, a->cap_l, sizeof(*a->lc));
+  a->rc = weft_calloc(a->mem, a->cap_r, sizeof(*a->rc));
+  a->pairs = weft_calloc(a->mem, a->cap_p, sizeof(*a->pairs));
   a->trig = weft_calloc(a->mem, s->max_pairs, 1);
-  a->resp = weft_calloc(a->mem, s->max_pending_responses, sizeof(*a->resp));
+  a->resp = weft_calloc(a->mem, a->cap_resp, sizeof(*a->resp));
   if (a->max_gtx > 0)
     a->gtx = weft_calloc(a->mem, a->max_gtx, sizeof(*a->gtx));
   if (!a->lc || !a->rc || !a->pairs || !a->trig || !a->resp ||
@@ -180,6 +225,10 @@ int weft_ice_agent_new(weft_ice_agent **pa, const weft_ice_settings *settings,
   rv = alloc_arrays(a);
   if (rv == 0)
     rv = ice_set_local_creds(a, 0, settings->ufrag, settings->pwd);
+  if (rv == 0)
+    rv = ice_turn_init(a, settings);
+  for (size_t i = 0; i < WEFT_ICE_MAX_TURN_SERVERS; i++)
+    a->s.turn_servers[i].username = a->s.turn_servers[i].password = NULL;
   if (rv != 0) {
     weft_ice_agent_del(a);
     return rv;
@@ -191,8 +240,9 @@ int weft_ice_agent_new(weft_ice_agent **pa, const weft_ice_settings *settings,
 void weft_ice_agent_del(weft_ice_agent *a) {
   if (a == NULL)
     return;
-  ice_clear_creds(&a->cred[0]);
-  ice_clear_creds(&a->cred[1]);
+  ice_turn_free(a);
+  ice_clear_creds(a, &a->cred[0]);
+  ice_clear_creds(a, &a->cred[1]);
   weft_free(a->mem, a->lc);
   weft_free(a->mem, a->rc);
   weft_free(a->mem, a->pairs);
@@ -201,6 +251,18 @@ void weft_ice_agent_del(weft_ice_agent *a) {
   weft_free(a->mem, a->gtx);
   weft_free(a->mem, a->sq);
   weft_free(a->mem, a);
+}
+
+/* Room for one more remote candidate: 0 or WEFT_ERR_NOMEM. */
+int ice_room_remote(weft_ice_agent *a) {
+  if (a->nr < a->cap_r)
+    return 0;
+  void *p =
+      ice_grow(a, a->rc, &a->cap_r, a->s.max_remote_candidates, sizeof(*a->rc));
+  if (p == NULL)
+    return WEFT_ERR_NOMEM;
+  a->rc = p;
+  return 0;
 }
 
 /* ---- events ------------------------------------------------------------- */
@@ -250,7 +312,10 @@ int weft_ice_agent_poll_event(weft_ice_agent *a, weft_ice_event *ev) {
     break;
   case WEFT_ICE_EVENT_GATHER_ERROR:
     ev->u.gather_error.base = a->lc[e.a].addr;
-    ev->u.gather_error.server = a->s.stun_servers[e.b];
+    ev->u.gather_error.server =
+        e.b < WEFT_ICE_MAX_STUN_SERVERS
+            ? a->s.stun_servers[e.b]
+            : a->s.turn_servers[e.b - WEFT_ICE_MAX_STUN_SERVERS].addr;
     ev->u.gather_error.code = e.code;
     break;
   }
@@ -362,9 +427,9 @@ const char *weft_ice_gathering_state_name(int state) {
 void weft_ice_agent_local_credentials(const weft_ice_agent *a,
                                       const char **ufrag, const char **pwd) {
   if (ufrag != NULL)
-    *ufrag = a->cred[a->cur].lufrag;
+    *ufrag = ice_lufrag(&a->cred[a->cur]);
   if (pwd != NULL)
-    *pwd = a->cred[a->cur].lpwd;
+    *pwd = ice_lpwd(&a->cred[a->cur]);
 }
 
 int weft_ice_agent_set_local_credentials(weft_ice_agent *a, const char *ufrag,
@@ -385,12 +450,10 @@ int weft_ice_agent_set_remote_credentials(weft_ice_agent *a, const char *ufrag,
   if (a->state == WEFT_ICE_STATE_CLOSED)
     return WEFT_ERR_INVALID_STATE;
   ice_creds *c = &a->cred[a->cur];
-  if (a->have_rcreds && strcmp(c->rufrag, ufrag) == 0 &&
-      strcmp(c->rpwd, pwd) == 0)
+  if (a->have_rcreds && strcmp(ice_rufrag(c), ufrag) == 0 &&
+      strcmp(ice_rpwd(c), pwd) == 0)
     return 0;
-  memcpy(c->rufrag, ufrag, strlen(ufrag) + 1);
-  memcpy(c->rpwd, pwd, strlen(pwd) + 1);
-  int rv = set_key(&c->rkey, &c->has_rkey, c->rpwd);
+  int rv = ice_set_cred(a, &c->r, ufrag, pwd);
   if (rv != 0)
     return rv;
   a->have_rcreds = 1;
@@ -452,12 +515,23 @@ int ice_add_local(weft_ice_agent *a, int type, const weft_addr *addr, int base,
     a->st.dropped_limit++;
     return WEFT_ERR_LIMIT;
   }
+  /* copies first: the addresses may live in the array that grows */
+  weft_addr ad = *addr, rel;
+  memset(&rel, 0, sizeof(rel));
+  if (related != NULL)
+    rel = *related;
+  if (a->nl >= a->cap_l) {
+    void *p = ice_grow(a, a->lc, &a->cap_l, a->s.max_local_candidates,
+                       sizeof(*a->lc));
+    if (p == NULL)
+      return WEFT_ERR_NOMEM;
+    a->lc = p;
+  }
   int i = a->nl++;
   ice_lcand *c = &a->lc[i];
   memset(c, 0, sizeof(*c));
-  c->addr = *addr;
-  if (related != NULL)
-    c->related = *related;
+  c->addr = ad;
+  c->related = rel;
   c->type = (uint8_t)type;
   c->base = (uint8_t)(base < 0 ? i : base);
   /* local preference: earlier sockets first, IPv6 above IPv4 (RFC 8421) */
@@ -483,7 +557,7 @@ void ice_fill_local(const weft_ice_agent *a, int i, weft_ice_candidate *c) {
   c->addr = l->addr;
   if (l->type != WEFT_ICE_CANDIDATE_HOST)
     c->related = l->related;
-  memcpy(c->ufrag, a->cred[a->cur].lufrag, sizeof(c->ufrag));
+  snprintf(c->ufrag, sizeof(c->ufrag), "%s", ice_lufrag(&a->cred[a->cur]));
 }
 
 void ice_fill_remote(const weft_ice_agent *a, int i, weft_ice_candidate *c) {
@@ -608,7 +682,7 @@ int weft_ice_agent_add_remote_candidate(weft_ice_agent *a, weft_tstamp now,
   if (rv != 0)
     return rv;
   if (c->ufrag[0] != '\0' && a->have_rcreds &&
-      strcmp(c->ufrag, a->cred[a->cur].rufrag) != 0)
+      strcmp(c->ufrag, ice_rufrag(&a->cred[a->cur])) != 0)
     return 0; /* stale: of another generation */
   int i = find_remote(a, &c->addr);
   if (i >= 0) {
@@ -623,6 +697,8 @@ int weft_ice_agent_add_remote_candidate(weft_ice_agent *a, weft_tstamp now,
     a->st.dropped_limit++;
     return WEFT_ERR_LIMIT;
   }
+  if (ice_room_remote(a) != 0)
+    return WEFT_ERR_NOMEM;
   i = a->nr++;
   memset(&a->rc[i], 0, sizeof(a->rc[i]));
   a->rc[i].addr = c->addr;

@@ -56,9 +56,14 @@ static int initial_state(const weft_ice_agent *a, const ice_pair *p) {
 }
 
 int ice_add_pair(weft_ice_agent *a, int local, int remote) {
-  if (a->np >= a->s.max_pairs) {
-    a->st.dropped_limit++;
-    return -1;
+  if (a->np >= a->cap_p) {
+    void *np =
+        ice_grow(a, a->pairs, &a->cap_p, a->s.max_pairs, sizeof(*a->pairs));
+    if (np == NULL) {
+      a->st.dropped_limit++;
+      return -1;
+    }
+    a->pairs = np;
   }
   ice_pair *p = &a->pairs[a->np];
   memset(p, 0, sizeof(*p));
@@ -215,6 +220,8 @@ static int work_pending(const weft_ice_agent *a) {
   return best_in_state(a, PAIR_WAITING) >= 0 || best_unfreezable(a) >= 0;
 }
 
+static void maybe_nominate(weft_ice_agent *a, weft_tstamp now);
+
 /* ---- outcomes ----------------------------------------------------------- */
 
 static void select_pair(weft_ice_agent *a, weft_tstamp now, int i) {
@@ -222,7 +229,7 @@ static void select_pair(weft_ice_agent *a, weft_tstamp now, int i) {
     ice_pair *old = &a->pairs[a->selected];
     old->state = PAIR_FAILED;
     old->flags = 0;
-    ice_clear_creds(&a->cred[1 - a->cur]);
+    ice_clear_creds(a, &a->cred[1 - a->cur]);
     a->old_active = 0;
   }
   a->selected = (uint8_t)i;
@@ -274,6 +281,7 @@ void ice_check_succeeded(weft_ice_agent *a, weft_tstamp now, int i,
     ice_nominated(a, now, i);
   else if (!ctrl && (p->flags & PF_NOM_ON_OK))
     ice_nominated(a, now, i);
+  maybe_nominate(a, now);
 }
 
 void ice_check_failed(weft_ice_agent *a, weft_tstamp now, int i) {
@@ -334,8 +342,15 @@ static void maybe_nominate(weft_ice_agent *a, weft_tstamp now) {
     return;
   ICE_LOG(a, WEFT_LOG_DEBUG, "nominating pair %d", b);
   a->nominating = (uint8_t)b;
-  a->pairs[b].flags |= PF_NOMINATING;
-  ice_trigger(a, b);
+  /* The nomination goes out at once rather than at the next pacing slot
+   * (as libwebrtc and Pion do): it is one check on a pair known to work. */
+  ice_pair *p = &a->pairs[b];
+  p->flags |= PF_NOMINATING;
+  p->flags &= (uint16_t)~PF_TRIGGERED;
+  p->state = PAIR_IN_PROGRESS;
+  ice_new_txn(a, now, p);
+  if (a->next_check < now + a->s.ta)
+    a->next_check = now + a->s.ta;
 }
 
 /* ---- timers ------------------------------------------------------------- */
@@ -408,8 +423,11 @@ weft_tstamp ice_checks_deadline(const weft_ice_agent *a) {
   if (work_pending(a) && a->next_check < d)
     d = a->next_check;
   if (nominating_now(a)) {
+    /* at once when nothing better is pending, else after the delay */
     int b = best_valid(a);
-    weft_tstamp t = a->first_valid + a->s.nomination_delay;
+    weft_tstamp t = a->first_valid;
+    if (b >= 0 && better_pending(a, PRIO(a, b)))
+      t += a->s.nomination_delay;
     if (b >= 0 && t < d)
       d = t;
   }

@@ -8,9 +8,9 @@
 #define GATHER_RTO_MAX_MS 1600
 
 void ice_gather_host(weft_ice_agent *a, weft_tstamp now, int host) {
-  (void)now;
   if (a->s.lite)
     return;
+  ice_turn_gather_host(a, now, host);
   int fam = weft_addr_family(&a->lc[host].addr);
   for (size_t s = 0; s < a->s.nstun_servers; s++) {
     if (weft_addr_family(&a->s.stun_servers[s]) != fam)
@@ -35,6 +35,8 @@ void ice_gather_check_done(weft_ice_agent *a) {
   for (int i = 0; i < a->ngtx; i++)
     if (!a->gtx[i].done)
       return;
+  if (ice_turn_gathering(a))
+    return;
   a->gather_state = WEFT_ICE_GATHERING_COMPLETE;
   ice_event(a, WEFT_ICE_EVENT_GATHERING_STATE, a->gather_state, 0, 0, NULL);
 }

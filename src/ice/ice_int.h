@@ -4,8 +4,11 @@
 
 #include "weft/ice.h"
 #include "weft/stun.h"
+#include "weft/turn.h"
 
 #include "crypto/crypto.h"
+
+#include <string.h>
 
 #define ICE_NONE 0xFF /* "no index" in a uint8_t index field */
 #define ICE_EVQ 16    /* event queue entries */
@@ -88,6 +91,21 @@ typedef struct ice_gtx {
   uint8_t tx;   /* a request is due */
 } ice_gtx;
 
+typedef struct ice_turn {
+  weft_turn_client *c;
+  uint8_t host;  /* host candidate whose socket talks to the server */
+  uint8_t relay; /* the relay candidate, ICE_NONE before allocation */
+  uint8_t done;  /* allocation succeeded or failed */
+} ice_turn;
+
+/* What a TURN client unwrapped. */
+typedef struct ice_turn_rx {
+  int unwrapped;
+  weft_addr relayed, peer;
+  const uint8_t *payload;
+  size_t plen;
+} ice_turn_rx;
+
 typedef struct ice_evrec {
   const char *reason;
   int16_t code;
@@ -95,15 +113,28 @@ typedef struct ice_evrec {
   uint8_t a, b;
 } ice_evrec;
 
+/* The credentials of one generation: the local and the remote ones, each a
+ * heap block "ufrag\0pwd\0" of its exact size (NULL: both ""); the
+ * passwords are the HMAC keys. */
 typedef struct ice_creds {
-  char lufrag[WEFT_ICE_UFRAG_MAX + 1];
-  char lpwd[WEFT_ICE_PWD_MAX + 1];
-  char rufrag[WEFT_ICE_UFRAG_MAX + 1];
-  char rpwd[WEFT_ICE_PWD_MAX + 1];
-  weft_hmac_pre lkey; /* keyed once per password */
-  weft_hmac_pre rkey;
-  uint8_t has_lkey, has_rkey;
+  char *l, *r;
 } ice_creds;
+
+static inline const char *ice_cred_pwd(const char *s) {
+  return s != NULL ? s + strlen(s) + 1 : "";
+}
+static inline const char *ice_lufrag(const ice_creds *c) {
+  return c->l != NULL ? c->l : "";
+}
+static inline const char *ice_lpwd(const ice_creds *c) {
+  return ice_cred_pwd(c->l);
+}
+static inline const char *ice_rufrag(const ice_creds *c) {
+  return c->r != NULL ? c->r : "";
+}
+static inline const char *ice_rpwd(const ice_creds *c) {
+  return ice_cred_pwd(c->r);
+}
 
 struct weft_ice_agent {
   const weft_mem *mem;
@@ -117,12 +148,18 @@ struct weft_ice_agent {
   uint8_t *trig; /* triggered-check FIFO of pair indices (max_pairs) */
   ice_resp *resp;
   ice_gtx *gtx;
+  ice_turn *turn; /* nturn TURN clients (NULL: none configured) */
+  uint8_t nturn;
+  /* where the application data of the last WEFT_ICE_RECV_APP_DATA is */
+  uint16_t app_off, app_len;
   ice_evrec ev[ICE_EVQ];
   uint8_t ev_head, ev_n;
   uint8_t cur; /* current credential generation */
   uint8_t role, remote_lite, state, gather_state;
   uint8_t have_rcreds, end_of_remote, gathering, old_active;
   uint8_t nl, nr, np, nrprflx, ngtx, max_gtx;
+  /* allocated lengths of lc, rc, pairs and resp (they grow up to the caps) */
+  uint8_t cap_l, cap_r, cap_p, cap_resp;
   uint8_t trig_head, trig_n, resp_head, resp_n;
   uint8_t selected;     /* pair index or ICE_NONE */
   uint8_t nominating;   /* pair index or ICE_NONE */
@@ -166,9 +203,15 @@ uint32_t ice_hash(const void *p, size_t n, uint32_t h);
 weft_tstamp ice_jitter(weft_ice_agent *a, weft_tstamp base);
 int ice_sq_pop(weft_ice_agent *a, uint8_t *buf, size_t buflen);
 int ice_send_allowed(const weft_ice_agent *a);
+int ice_send_path(const weft_ice_agent *a, weft_addr *local, weft_addr *to);
 int ice_set_local_creds(weft_ice_agent *a, int gen, const char *ufrag,
                         const char *pwd);
-void ice_clear_creds(ice_creds *c);
+void ice_clear_creds(weft_ice_agent *a, ice_creds *c);
+int ice_room_remote(weft_ice_agent *a);
+void *ice_grow(weft_ice_agent *a, void *arr, uint8_t *cap, size_t max,
+               size_t size);
+int ice_set_cred(weft_ice_agent *a, char **slot, const char *ufrag,
+                 const char *pwd);
 
 /* check.c: the check list */
 uint64_t ice_pair_prio(const weft_ice_agent *a, const ice_pair *p);
@@ -202,7 +245,24 @@ int ice_build_response(weft_ice_agent *a, const ice_resp *r, uint8_t *buf,
                        size_t buflen);
 int ice_queue_response(weft_ice_agent *a, int local, const weft_addr *to,
                        const weft_stun_msg *req, int code, int gen);
-int ice_add_integrity(weft_stun_builder *b, const weft_hmac_pre *key);
+int ice_add_integrity(weft_stun_builder *b, const char *pwd);
+
+/* turn.c: relay candidates through the agent's TURN clients */
+int ice_turn_init(weft_ice_agent *a, const weft_ice_settings *s);
+void ice_turn_free(weft_ice_agent *a);
+void ice_turn_gather_host(weft_ice_agent *a, weft_tstamp now, int host);
+int ice_turn_gathering(const weft_ice_agent *a);
+int ice_turn_recv(weft_ice_agent *a, weft_tstamp now, int li,
+                  const weft_addr *from, const uint8_t *data, size_t len,
+                  ice_turn_rx *rx);
+int ice_turn_wrap(weft_ice_agent *a, weft_tstamp now, const weft_addr *local,
+                  const weft_addr *to, const uint8_t *buf, size_t len);
+int ice_turn_poll(weft_ice_agent *a, weft_addr *local, weft_addr *to,
+                  uint8_t *buf, size_t buflen);
+weft_tstamp ice_turn_deadline(const weft_ice_agent *a);
+void ice_turn_timeout(weft_ice_agent *a, weft_tstamp now);
+void ice_turn_close(weft_ice_agent *a, weft_tstamp now);
+int ice_turn_relayed(const weft_ice_agent *a, const weft_addr *local);
 
 /* gather.c: server-reflexive candidates */
 void ice_gather_host(weft_ice_agent *a, weft_tstamp now, int host);

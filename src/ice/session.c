@@ -45,19 +45,8 @@ static int data_allowed(const weft_ice_agent *a, int local,
   return 0;
 }
 
-int weft_ice_agent_recv(weft_ice_agent *a, weft_tstamp now,
-                        const weft_addr *local, const weft_addr *from,
-                        const uint8_t *data, size_t len) {
-  if (a == NULL || local == NULL || from == NULL || (data == NULL && len))
-    return WEFT_ERR_INVALID_ARGUMENT;
-  a->st.rx_datagrams++;
-  if (a->state == WEFT_ICE_STATE_CLOSED)
-    return 0;
-  int li = local_index(a, local);
-  if (li < 0) {
-    a->st.dropped_unknown_local++;
-    return 0;
-  }
+static int recv_on(weft_ice_agent *a, weft_tstamp now, int li,
+                   const weft_addr *from, const uint8_t *data, size_t len) {
   if (len > 0 && data[0] < 4) {
     a->st.rx_stun++;
     ice_recv_stun(a, now, li, from, data, len);
@@ -69,7 +58,55 @@ int weft_ice_agent_recv(weft_ice_agent *a, weft_tstamp now,
     return 0;
   }
   a->st.rx_app_data++;
+  a->app_off = 0;
+  a->app_len = (uint16_t)(len > 65535 ? 65535 : len);
   return WEFT_ICE_RECV_APP_DATA;
+}
+
+/* A datagram from a TURN server on host socket @p li: 1 when it was one. */
+static int recv_turn(weft_ice_agent *a, weft_tstamp now, int li,
+                     const weft_addr *from, const uint8_t *data, size_t len,
+                     int *rv) {
+  ice_turn_rx rx;
+  if (!ice_turn_recv(a, now, li, from, data, len, &rx))
+    return 0;
+  *rv = 0;
+  if (rx.unwrapped) {
+    int ri = local_index(a, &rx.relayed);
+    if (ri >= 0)
+      *rv = recv_on(a, now, ri, &rx.peer, rx.payload, rx.plen);
+    if (*rv == WEFT_ICE_RECV_APP_DATA)
+      a->app_off = (uint16_t)(rx.payload - data);
+  }
+  ice_update_state(a, now);
+  return 1;
+}
+
+int weft_ice_agent_recv(weft_ice_agent *a, weft_tstamp now,
+                        const weft_addr *local, const weft_addr *from,
+                        const uint8_t *data, size_t len) {
+  if (a == NULL || local == NULL || from == NULL || (data == NULL && len))
+    return WEFT_ERR_INVALID_ARGUMENT;
+  a->st.rx_datagrams++;
+  int li = local_index(a, local);
+  if (li < 0) {
+    a->st.dropped_unknown_local++;
+    return 0;
+  }
+  int rv;
+  if (a->nturn > 0 && recv_turn(a, now, li, from, data, len, &rv))
+    return rv; /* after close too: the deallocation's answer */
+  if (a->state == WEFT_ICE_STATE_CLOSED)
+    return 0;
+  return recv_on(a, now, li, from, data, len);
+}
+
+void weft_ice_agent_app_data(const weft_ice_agent *a, size_t *offset,
+                             size_t *len) {
+  if (offset != NULL)
+    *offset = a != NULL ? a->app_off : 0;
+  if (len != NULL)
+    *len = a != NULL ? a->app_len : 0;
 }
 
 /* ---- output ------------------------------------------------------------- */
@@ -82,7 +119,7 @@ static int out_response(weft_ice_agent *a, weft_addr *local, weft_addr *to,
     return n;
   *local = a->lc[r->local].addr;
   *to = r->to;
-  a->resp_head = (uint8_t)((a->resp_head + 1) % a->s.max_pending_responses);
+  a->resp_head = (uint8_t)((a->resp_head + 1) % a->cap_resp);
   a->resp_n--;
   if (n > 0) {
     if (r->code == 0)
@@ -148,16 +185,13 @@ static int out_data(weft_ice_agent *a, weft_addr *local, weft_addr *to,
   int n = ice_sq_pop(a, buf, buflen);
   if (n <= 0)
     return n;
-  weft_ice_agent_send_path(a, local, to);
+  ice_send_path(a, local, to);
   a->st.tx_app_data++;
   return n;
 }
 
-int weft_ice_agent_poll_transmit(weft_ice_agent *a, weft_tstamp now,
-                                 weft_addr *local, weft_addr *to, uint8_t *buf,
-                                 size_t buflen) {
-  if (a == NULL || local == NULL || to == NULL || buf == NULL)
-    return WEFT_ERR_INVALID_ARGUMENT;
+static int poll_own(weft_ice_agent *a, weft_tstamp now, weft_addr *local,
+                    weft_addr *to, uint8_t *buf, size_t buflen) {
   if (a->state == WEFT_ICE_STATE_CLOSED)
     return 0;
   int n = 0;
@@ -167,7 +201,7 @@ int weft_ice_agent_poll_transmit(weft_ice_agent *a, weft_tstamp now,
     n = out_request(a, now, local, to, buf, buflen);
   if (n == 0)
     n = out_gather(a, now, local, to, buf, buflen);
-  if (n == 0 && a->ka_tx && weft_ice_agent_send_path(a, local, to) == 0) {
+  if (n == 0 && a->ka_tx && ice_send_path(a, local, to) == 0) {
     n = ice_build_keepalive(a, buf, buflen);
     if (n != WEFT_ERR_BUFFER_TOO_SMALL)
       a->ka_tx = 0;
@@ -179,14 +213,32 @@ int weft_ice_agent_poll_transmit(weft_ice_agent *a, weft_tstamp now,
   return n;
 }
 
+int weft_ice_agent_poll_transmit(weft_ice_agent *a, weft_tstamp now,
+                                 weft_addr *local, weft_addr *to, uint8_t *buf,
+                                 size_t buflen) {
+  if (a == NULL || local == NULL || to == NULL || buf == NULL)
+    return WEFT_ERR_INVALID_ARGUMENT;
+  if (a->nturn == 0)
+    return poll_own(a, now, local, to, buf, buflen);
+  /* each turn takes one datagram of the agent's own (bounded queues) */
+  for (;;) {
+    int n = ice_turn_poll(a, local, to, buf, buflen);
+    if (n != 0)
+      return n;
+    n = poll_own(a, now, local, to, buf, buflen);
+    if (n <= 0 || !ice_turn_wrap(a, now, local, to, buf, (size_t)n))
+      return n;
+  }
+}
+
 /* ---- timers ------------------------------------------------------------- */
 
 static weft_tstamp min_ts(weft_tstamp x, weft_tstamp y) {
   return x < y ? x : y;
 }
 
-weft_tstamp weft_ice_agent_deadline(const weft_ice_agent *a) {
-  if (a == NULL || a->state == WEFT_ICE_STATE_CLOSED)
+static weft_tstamp own_deadline(const weft_ice_agent *a) {
+  if (a->state == WEFT_ICE_STATE_CLOSED)
     return WEFT_TSTAMP_NONE;
   if (a->have_rcreds && a->nl > 0 && a->checking_since == WEFT_TSTAMP_NONE)
     return 0;
@@ -201,8 +253,19 @@ weft_tstamp weft_ice_agent_deadline(const weft_ice_agent *a) {
   return d;
 }
 
+weft_tstamp weft_ice_agent_deadline(const weft_ice_agent *a) {
+  if (a == NULL)
+    return WEFT_TSTAMP_NONE;
+  weft_tstamp d = own_deadline(a);
+  return a->nturn > 0 ? min_ts(d, ice_turn_deadline(a)) : d;
+}
+
 int weft_ice_agent_handle_timeout(weft_ice_agent *a, weft_tstamp now) {
-  if (a == NULL || a->state == WEFT_ICE_STATE_CLOSED)
+  if (a == NULL)
+    return 0;
+  if (a->nturn > 0)
+    ice_turn_timeout(a, now);
+  if (a->state == WEFT_ICE_STATE_CLOSED)
     return 0;
   if (a->have_rcreds && a->nl > 0 && a->checking_since == WEFT_TSTAMP_NONE)
     a->checking_since = now;
@@ -251,11 +314,11 @@ int weft_ice_agent_restart(weft_ice_agent *a, weft_tstamp now,
   memset(&a->cred[next], 0, sizeof(a->cred[next]));
   int rv = ice_set_local_creds(a, next, ufrag, pwd);
   if (rv != 0) {
-    ice_clear_creds(&a->cred[next]);
+    ice_clear_creds(a, &a->cred[next]);
     a->cred[next] = saved;
     return rv;
   }
-  ice_clear_creds(&saved);
+  ice_clear_creds(a, &saved);
   a->cur = (uint8_t)next;
   if (again) {
     a->np = a->nr = 1; /* the old pair and its remote stay at index 0 */
@@ -263,7 +326,7 @@ int weft_ice_agent_restart(weft_ice_agent *a, weft_tstamp now,
   } else if (usable) {
     keep_selected(a);
   } else {
-    ice_clear_creds(&a->cred[old]);
+    ice_clear_creds(a, &a->cred[old]);
     a->np = a->nr = a->nrprflx = 0;
     a->old_active = 0;
     a->selected = ICE_NONE;
@@ -292,9 +355,9 @@ int weft_ice_agent_restart(weft_ice_agent *a, weft_tstamp now,
 int weft_ice_agent_close(weft_ice_agent *a, weft_tstamp now) {
   if (a == NULL)
     return WEFT_ERR_INVALID_ARGUMENT;
-  (void)now;
   if (a->state == WEFT_ICE_STATE_CLOSED)
     return 0;
+  ice_turn_close(a, now);
   a->state = WEFT_ICE_STATE_CLOSED;
   ice_event(a, WEFT_ICE_EVENT_CONNECTION_STATE, WEFT_ICE_STATE_CLOSED, 0, 0,
             NULL);
@@ -326,10 +389,8 @@ int ice_send_allowed(const weft_ice_agent *a) {
   return 0;
 }
 
-int weft_ice_agent_send_path(const weft_ice_agent *a, weft_addr *local,
-                             weft_addr *to) {
-  if (a == NULL)
-    return WEFT_ERR_INVALID_ARGUMENT;
+/* The selected pair's path, also when a TURN client of the agent relays. */
+int ice_send_path(const weft_ice_agent *a, weft_addr *local, weft_addr *to) {
   int rv = ice_send_allowed(a);
   if (rv != 0)
     return rv;
@@ -339,6 +400,16 @@ int weft_ice_agent_send_path(const weft_ice_agent *a, weft_addr *local,
   if (to != NULL)
     *to = a->rc[p->remote].addr;
   return 0;
+}
+
+int weft_ice_agent_send_path(const weft_ice_agent *a, weft_addr *local,
+                             weft_addr *to) {
+  if (a == NULL)
+    return WEFT_ERR_INVALID_ARGUMENT;
+  int rv = ice_send_path(a, local, to);
+  if (rv == 0 && ice_turn_relayed(a, &a->lc[a->pairs[a->selected].local].addr))
+    return WEFT_ERR_UNSUPPORTED;
+  return rv;
 }
 
 void weft_ice_agent_note_sent(weft_ice_agent *a, weft_tstamp now) {

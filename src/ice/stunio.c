@@ -3,6 +3,8 @@
  * and verified with precomputed HMAC keys (one keying per password). */
 #include "ice/ice_int.h"
 
+#include "base/mem.h"
+
 #include "base/buf.h"
 
 #include <stdio.h>
@@ -11,9 +13,8 @@
 /* ---- integrity ---------------------------------------------------------- */
 
 /* Verifies MESSAGE-INTEGRITY (HMAC-SHA1) of @p msg with @p key. */
-static int check_integrity(const weft_stun_msg *msg, const weft_hmac_pre *key,
-                           int has_key) {
-  if (!has_key || msg->integrity < 0)
+static int check_integrity(const weft_stun_msg *msg, const char *pwd) {
+  if (pwd[0] == '\0' || msg->integrity < 0)
     return WEFT_ERR_STUN_NO_INTEGRITY;
   const weft_stun_attr *mi = &msg->attrs[msg->integrity];
   if (mi->len != WEFT_SHA1_LEN || mi->offset < WEFT_STUN_HEADER_LEN)
@@ -25,13 +26,13 @@ static int check_integrity(const weft_stun_msg *msg, const weft_hmac_pre *key,
   const void *bufs[2] = {hdr, msg->raw + WEFT_STUN_HEADER_LEN};
   size_t lens[2] = {sizeof(hdr), (size_t)mi->offset - WEFT_STUN_HEADER_LEN};
   uint8_t mac[WEFT_SHA1_LEN];
-  if (weft_hmac_pre_compute(key, bufs, lens, 2, mac) != 0)
+  if (weft_hmac(WEFT_HASH_SHA1, pwd, strlen(pwd), bufs, lens, 2, mac) != 0)
     return WEFT_ERR_STUN_INTEGRITY;
   return weft_ct_equal(mac, mi->value, WEFT_SHA1_LEN) ? 0
                                                       : WEFT_ERR_STUN_INTEGRITY;
 }
 
-int ice_add_integrity(weft_stun_builder *b, const weft_hmac_pre *key) {
+int ice_add_integrity(weft_stun_builder *b, const char *pwd) {
   static const uint8_t zero[WEFT_SHA1_LEN];
   if (weft_stun_builder_add(b, WEFT_STUN_ATTR_MESSAGE_INTEGRITY, zero,
                             sizeof(zero)) != 0)
@@ -39,8 +40,8 @@ int ice_add_integrity(weft_stun_builder *b, const weft_hmac_pre *key) {
   /* the header length already counts MESSAGE-INTEGRITY, as the RFC wants */
   const void *bufs[1] = {b->buf};
   size_t lens[1] = {b->len - 4 - WEFT_SHA1_LEN};
-  if (weft_hmac_pre_compute(key, bufs, lens, 1,
-                            b->buf + b->len - WEFT_SHA1_LEN) != 0) {
+  if (weft_hmac(WEFT_HASH_SHA1, pwd, strlen(pwd), bufs, lens, 1,
+                b->buf + b->len - WEFT_SHA1_LEN) != 0) {
     b->err = WEFT_ERR_CRYPTO;
     return b->err;
   }
@@ -52,10 +53,10 @@ int ice_add_integrity(weft_stun_builder *b, const weft_hmac_pre *key) {
 int ice_build_request(weft_ice_agent *a, int i, uint8_t *buf, size_t buflen) {
   const ice_pair *p = &a->pairs[i];
   const ice_creds *c = &a->cred[p->gen];
-  if (!c->has_rkey)
+  if (ice_rpwd(c)[0] == '\0')
     return 0;
   char user[2 * WEFT_ICE_UFRAG_MAX + 2];
-  snprintf(user, sizeof(user), "%s:%s", c->rufrag, c->lufrag);
+  snprintf(user, sizeof(user), "%s:%s", ice_rufrag(c), ice_lufrag(c));
   weft_stun_builder b;
   weft_stun_builder_init(&b, buf, buflen, WEFT_STUN_BINDING, WEFT_STUN_REQUEST,
                          p->txid);
@@ -74,7 +75,7 @@ int ice_build_request(weft_ice_agent *a, int i, uint8_t *buf, size_t buflen) {
   } else {
     weft_stun_builder_add_u64(&b, WEFT_STUN_ATTR_ICE_CONTROLLED, a->tiebreaker);
   }
-  ice_add_integrity(&b, &c->rkey);
+  ice_add_integrity(&b, ice_rpwd(c));
   weft_stun_builder_add_fingerprint(&b);
   return weft_stun_builder_finish(&b);
 }
@@ -95,22 +96,41 @@ int ice_build_response(weft_ice_agent *a, const ice_resp *r, uint8_t *buf,
   }
   if (r->gen != ICE_NONE) {
     const ice_creds *c = &a->cred[r->gen];
-    if (!c->has_lkey)
+    if (ice_lpwd(c)[0] == '\0')
       return 0; /* credentials gone (restart): drop */
-    ice_add_integrity(&b, &c->lkey);
+    ice_add_integrity(&b, ice_lpwd(c));
   }
   weft_stun_builder_add_fingerprint(&b);
   return weft_stun_builder_finish(&b);
 }
 
+/* Grows the full response ring (doubling, up to the cap), its entries in
+ * order from index 0. 0 or -1 (at the cap, or no memory). */
+static int grow_responses(weft_ice_agent *a) {
+  size_t old = a->cap_resp, n = old * 2;
+  if (n > a->s.max_pending_responses)
+    n = a->s.max_pending_responses;
+  if (n <= old)
+    return -1;
+  ice_resp *r = weft_calloc(a->mem, n, sizeof(*r));
+  if (r == NULL)
+    return -1;
+  for (size_t i = 0; i < a->resp_n; i++)
+    r[i] = a->resp[(a->resp_head + i) % old];
+  weft_free(a->mem, a->resp);
+  a->resp = r;
+  a->resp_head = 0;
+  a->cap_resp = (uint8_t)n;
+  return 0;
+}
+
 int ice_queue_response(weft_ice_agent *a, int local, const weft_addr *to,
                        const weft_stun_msg *req, int code, int gen) {
-  if (a->resp_n >= a->s.max_pending_responses) {
+  if (a->resp_n >= a->cap_resp && grow_responses(a) != 0) {
     a->st.dropped_queue_full++;
     return WEFT_ERR_QUEUE_FULL;
   }
-  ice_resp *r =
-      &a->resp[(a->resp_head + a->resp_n) % a->s.max_pending_responses];
+  ice_resp *r = &a->resp[(a->resp_head + a->resp_n) % a->cap_resp];
   memset(r, 0, sizeof(*r));
   r->to = *to;
   memcpy(r->txid, req->txid, sizeof(r->txid));
@@ -138,7 +158,7 @@ static int match_ufrag(const weft_ice_agent *a, const weft_stun_attr *u) {
     int g = k == 0 ? a->cur : 1 - a->cur;
     if (g != a->cur && !a->old_active)
       continue;
-    const char *mine = a->cred[g].lufrag;
+    const char *mine = ice_lufrag(&a->cred[g]);
     if (mine[0] != '\0' && strlen(mine) == n && memcmp(mine, u->value, n) == 0)
       return g;
   }
@@ -187,7 +207,7 @@ static int find_remote_addr(const weft_ice_agent *a, const weft_addr *addr,
 static int learn_remote(weft_ice_agent *a, const weft_addr *from,
                         uint32_t prio) {
   if (a->nr >= a->s.max_remote_candidates ||
-      a->nrprflx >= a->s.max_remote_prflx) {
+      a->nrprflx >= a->s.max_remote_prflx || ice_room_remote(a) != 0) {
     a->st.dropped_limit++;
     return -1;
   }
@@ -264,7 +284,7 @@ static void handle_request(weft_ice_agent *a, weft_tstamp now, int li,
     a->st.dropped_bad_ufrag++;
     return;
   }
-  if (check_integrity(msg, &a->cred[gen].lkey, a->cred[gen].has_lkey) != 0) {
+  if (check_integrity(msg, ice_lpwd(&a->cred[gen])) != 0) {
     a->st.dropped_bad_integrity++;
     ice_queue_response(a, li, from, msg, WEFT_STUN_ERR_UNAUTHORIZED, ICE_NONE);
     return;
@@ -373,7 +393,7 @@ static void handle_response(weft_ice_agent *a, weft_tstamp now, int li,
     return;
   }
   const ice_creds *c = &a->cred[a->pairs[i].gen];
-  if (check_integrity(msg, &c->rkey, c->has_rkey) != 0) {
+  if (check_integrity(msg, ice_rpwd(c)) != 0) {
     a->st.dropped_bad_integrity++;
     return;
   }

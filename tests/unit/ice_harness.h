@@ -65,6 +65,9 @@ typedef struct h_net {
   weft_addr stun_mapped[2]; /* the address it reports for peer i */
   uint64_t dropped_no_route;
   uint64_t iterations;
+  /* datagrams to drop_to sent before drop_until are lost */
+  weft_addr drop_to;
+  weft_tstamp drop_until;
   struct {
     weft_tstamp at;
     int to;
@@ -142,6 +145,9 @@ static inline void h_enqueue(h_net *n, const weft_addr *from,
   if (n->nq == H_MAXPKT || len > 1500)
     return;
   if (n->loss > 0 && weft_pcg_double(&n->loss_pcg) < n->loss)
+    return;
+  if (n->now < n->drop_until && weft_addr_family(&n->drop_to) != AF_UNSPEC &&
+      weft_addr_equal(to, &n->drop_to))
     return;
   h_pkt *p = &n->q[n->nq++];
   p->at = n->now + n->delay;

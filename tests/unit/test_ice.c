@@ -487,6 +487,69 @@ static void test_relay_seam(void **state) {
   h_free(&n);
 }
 
+/* Regular nomination with one pair and nothing better pending: the
+ * controlling agent nominates as soon as the check succeeds, not after
+ * nomination_delay (250 ms): both sides select within a few round trips. */
+static void test_nominate_at_once(void **state) {
+  (void)state;
+  h_net n;
+  h_init(&n, NULL, NULL, 31);
+  weft_tstamp t0 = n.now;
+  h_start(&n);
+  assert_int_equal(h_run(&n, t0 + 10 * SEC, h_both_selected), 1);
+  /* RTT is 20 ms: check, answer, nominating check, answer */
+  assert_true(n.now - t0 <= 3 * 20 * MS);
+  assert_true(h_both_connected(&n));
+  assert_selected_hosts(&n);
+  h_free(&n);
+}
+
+/* A better pair still in progress when a worse one succeeds: the
+ * controlling agent waits (up to nomination_delay) and nominates the better
+ * one once it succeeds, right away rather than at the end of the delay. */
+static void test_nominate_waits_for_better(void **state) {
+  (void)state;
+  weft_ice_settings s[2];
+  for (int i = 0; i < 2; i++) {
+    h_settings(&s[i]);
+    s[i].role = i == 0 ? WEFT_ICE_CONTROLLING : WEFT_ICE_CONTROLLED;
+    s[i].rto_min = 100 * MS;
+  }
+  h_net n;
+  h_init(&n, &s[0], &s[1], 32);
+  n.no_signal = 1;
+  h_addr(&n.p[1].relay, "203.0.113.5:7000");
+  for (int i = 0; i < 2; i++) {
+    const char *u, *pw;
+    weft_ice_agent_local_credentials(n.p[1 - i].a, &u, &pw);
+    assert_int_equal(weft_ice_agent_set_remote_credentials(n.p[i].a, u, pw), 0);
+    assert_true(weft_ice_agent_add_local_host_candidate(n.p[i].a, n.now,
+                                                        &n.p[i].host) >= 0);
+  }
+  weft_addr mapped;
+  h_addr(&mapped, "198.51.100.9:7001");
+  assert_true(weft_ice_agent_add_local_relay_candidate(
+                  n.p[1].a, n.now, &n.p[1].relay, &mapped) >= 0);
+  weft_ice_candidate c;
+  for (size_t k = 0; weft_ice_agent_local_candidate(n.p[1].a, k, &c) == 0; k++)
+    assert_int_equal(weft_ice_agent_add_remote_candidate(n.p[0].a, n.now, &c),
+                     0);
+  assert_int_equal(weft_ice_agent_local_candidate(n.p[0].a, 0, &c), 0);
+  assert_int_equal(weft_ice_agent_add_remote_candidate(n.p[1].a, n.now, &c), 0);
+  /* the host-host pair (the better) loses its first checks for 80 ms; the
+   * pair through the relay works at once */
+  weft_tstamp t0 = n.now;
+  n.drop_to = n.p[1].host;
+  n.drop_until = t0 + 80 * MS;
+  assert_int_equal(h_run(&n, t0 + 10 * SEC, h_both_selected), 1);
+  assert_int_equal(n.p[0].nselected, 1);
+  assert_int_equal(n.p[1].nselected, 1);
+  assert_selected_hosts(&n);
+  /* before the end of the delay counted from the relay pair's success */
+  assert_true(n.now - t0 < 250 * MS);
+  h_free(&n);
+}
+
 /* weft_ice_agent_send: a bounded queue (back-pressure), order and content
  * kept across the ring's wrap-around. */
 static void test_send_queue(void **state) {
@@ -695,6 +758,8 @@ int main(void) {
       cmocka_unit_test(test_stun_server_silent),
       cmocka_unit_test(test_double_restart),
       cmocka_unit_test(test_relay_seam),
+      cmocka_unit_test(test_nominate_at_once),
+      cmocka_unit_test(test_nominate_waits_for_better),
       cmocka_unit_test(test_send_queue),
       cmocka_unit_test(test_remote_credentials_late),
       cmocka_unit_test(test_long_restart),

@@ -14,11 +14,14 @@
 #include "sim.h"
 #include "weft/ice.h"
 #include "weft/stun.h"
+#include "weft/turn.h"
 
 #define SEC WEFT_SECONDS
 #define MS WEFT_MILLISECONDS
 #define PORT 5000
 #define STUN_PORT 3478
+#define TURN_PORT 3479
+#define RELAY_PORT0 40000
 
 typedef struct world world;
 
@@ -31,11 +34,15 @@ typedef struct peer {
   sim_endpoint *ep;
   weft_addr host, host6;
   int state, gather_state, nselected, failed_error;
+  int gather_errors;
+  weft_addr gather_error_server;
   weft_tstamp failed_at, disconnected_at;
   weft_ice_event sel;
   int ncands;
   weft_ice_candidate cands[16];
   uint64_t app_rx;
+  size_t app_len;    /* of the last application datagram */
+  uint8_t app_first; /* its first byte */
 } peer;
 
 struct world {
@@ -58,7 +65,17 @@ struct world {
   } sig[64];
   int nsig;
   weft_tstamp sig_delay;
+  /* the TURN server (world_init with use_turn set) */
+  weft_turn_server *turn;
+  sim_endpoint *turn_ep, *relay_ep;
+  weft_addr turn_addr;
+  int nrelays_open;
 };
+
+/* world_init gives the server host a TURN server and both agents its
+ * address (a test sets it around world_init). */
+static int use_turn;
+static const char *turn_password = "relay-secret"; /* the agents' */
 
 /* ---- endpoints ----------------------------------------------------------- */
 
@@ -103,6 +120,10 @@ static void on_event(peer *p, const weft_ice_event *ev) {
     p->nselected++;
     p->sel = *ev;
     break;
+  case WEFT_ICE_EVENT_GATHER_ERROR:
+    p->gather_errors++;
+    p->gather_error_server = ev->u.gather_error.server;
+    break;
   default:
     break;
   }
@@ -128,8 +149,14 @@ static void ep_recv(void *ud, weft_tstamp now, const weft_addr *from,
                     const weft_addr *to, const uint8_t *data, size_t len) {
   peer *p = ud;
   if (weft_ice_agent_recv(p->a, now, to, from, data, len) ==
-      WEFT_ICE_RECV_APP_DATA)
+      WEFT_ICE_RECV_APP_DATA) {
+    size_t off, n;
+    weft_ice_agent_app_data(p->a, &off, &n);
+    assert_true(off + n <= len);
     p->app_rx++;
+    p->app_len = n;
+    p->app_first = data[off];
+  }
   events(p);
 }
 
@@ -167,6 +194,93 @@ static int stun_poll(void *ud, weft_tstamp now, weft_addr *from, weft_addr *to,
   memcpy(buf, w->stun_out[w->nstun], w->stun_len[w->nstun]);
   *to = w->stun_to[w->nstun];
   return (int)w->stun_len[w->nstun];
+}
+
+/* The TURN server (RFC 8656, weft's sans-IO core): clients on TURN_PORT,
+ * allocation N relays from port RELAY_PORT0 + N of the server host. */
+static int relay_open(void *ud, uint32_t relay_id, int family, int even_port,
+                      const weft_turn_path *client, weft_addr *relayed) {
+  world *w = ud;
+  (void)even_port;
+  (void)client;
+  if (family != AF_INET || relay_id > 1000)
+    return WEFT_ERR_UNSUPPORTED;
+  *relayed = w->t.server_ip;
+  weft_addr_set_port(relayed, (uint16_t)(RELAY_PORT0 + relay_id));
+  w->nrelays_open++;
+  return 0;
+}
+
+static void relay_close(void *ud, uint32_t relay_id) {
+  world *w = ud;
+  (void)relay_id;
+  w->nrelays_open--;
+}
+
+static weft_tstamp turn_deadline(void *ud) {
+  return weft_turn_server_deadline(((world *)ud)->turn);
+}
+
+static void turn_timeout(void *ud, weft_tstamp now) {
+  weft_turn_server_handle_timeout(((world *)ud)->turn, now);
+}
+
+static void turn_recv(void *ud, weft_tstamp now, const weft_addr *from,
+                      const weft_addr *to, const uint8_t *data, size_t len) {
+  world *w = ud;
+  weft_turn_path path;
+  memset(&path, 0, sizeof(path));
+  path.transport = WEFT_TURN_UDP;
+  path.local = *to;
+  path.remote = *from;
+  weft_turn_server_recv(w->turn, now, &path, data, len);
+}
+
+/* Datagrams to any other port of the server host: a relayed address. */
+static void relay_recv(void *ud, weft_tstamp now, const weft_addr *from,
+                       const weft_addr *to, const uint8_t *data, size_t len) {
+  world *w = ud;
+  uint16_t port = weft_addr_port(to);
+  if (port >= RELAY_PORT0)
+    weft_turn_server_recv_relay(w->turn, now, (uint32_t)(port - RELAY_PORT0),
+                                from, data, len);
+  sim_endpoint_drain(w->turn_ep);
+}
+
+static int turn_poll(void *ud, weft_tstamp now, weft_addr *from, weft_addr *to,
+                     uint8_t *buf, size_t buflen) {
+  world *w = ud;
+  (void)now;
+  weft_turn_transmit tx;
+  int n = weft_turn_server_poll_transmit(w->turn, &tx, buf, buflen);
+  if (n > 0) {
+    *from = tx.local;
+    *to = tx.remote;
+  }
+  return n;
+}
+
+static void turn_init(world *w) {
+  static const weft_turn_user users[] = {{"alice", "relay-secret"}};
+  weft_turn_server_settings ts;
+  weft_turn_server_settings_default(&ts);
+  ts.users = users;
+  ts.nusers = 1;
+  ts.relay_ipv6 = 0;
+  ts.relay_open = relay_open;
+  ts.relay_close = relay_close;
+  ts.hook_user_data = w;
+  ts.log.level = WEFT_LOG_NONE;
+  assert_int_equal(weft_turn_server_new(&w->turn, &ts, NULL), 0);
+  w->turn_addr = w->t.server_ip;
+  weft_addr_set_port(&w->turn_addr, TURN_PORT);
+  sim_endpoint_ops tops = {turn_deadline, turn_timeout, turn_recv, turn_poll,
+                           NULL};
+  w->turn_ep = sim_endpoint_add(w->t.server, TURN_PORT, &tops, w);
+  sim_endpoint_ops rops = {NULL, NULL, relay_recv, turn_poll, NULL};
+  w->relay_ep = sim_endpoint_add(w->t.server, 0, &rops, w);
+  assert_non_null(w->turn_ep);
+  assert_non_null(w->relay_ep);
 }
 
 /* ---- the world ----------------------------------------------------------- */
@@ -209,6 +323,8 @@ static void world_init(world *w, const opts *o) {
   sim_endpoint_ops sops = {NULL, NULL, stun_recv, stun_poll, NULL};
   w->stun_ep = sim_endpoint_add(w->t.server, STUN_PORT, &sops, w);
   assert_non_null(w->stun_ep);
+  if (use_turn)
+    turn_init(w);
   sim_host *hosts[2] = {w->t.a, w->t.b};
   weft_addr ips[2] = {w->t.a_ip, w->t.b_ip};
   weft_addr ip6s[2] = {w->t.a_ip6, w->t.b_ip6};
@@ -227,6 +343,12 @@ static void world_init(world *w, const opts *o) {
     s.nstun_servers = 1;
     s.stun_servers[0] = w->t.server_ip;
     weft_addr_set_port(&s.stun_servers[0], STUN_PORT);
+    if (use_turn) {
+      s.nturn_servers = 1;
+      s.turn_servers[0].addr = w->turn_addr;
+      s.turn_servers[0].username = "alice";
+      s.turn_servers[0].password = turn_password;
+    }
     assert_int_equal(weft_ice_agent_new(&p->a, &s, NULL), 0);
     p->host = ips[i];
     weft_addr_set_port(&p->host, PORT);
@@ -242,6 +364,7 @@ static void world_init(world *w, const opts *o) {
 static void world_free(world *w) {
   for (int i = 0; i < 2; i++)
     weft_ice_agent_del(w->p[i].a);
+  weft_turn_server_del(w->turn);
   sim_del(w->net);
 }
 
@@ -538,6 +661,115 @@ static void test_restart_keeps_session(void **state) {
   world_free(&w);
 }
 
+static int relay_freed(world *w) {
+  return w->nrelays_open == 0;
+}
+
+/* Two agents behind address-and-port-dependent (symmetric) NATs: no direct
+ * path exists (the NAT matrix shows they fail without help); with a TURN
+ * server on the public side they connect through a relay candidate,
+ * application data flows (ChannelData once the channel is bound), and
+ * closing deallocates. */
+static void test_symmetric_nats_via_turn(void **state) {
+  (void)state;
+  sim_nat_config nat;
+  sim_nat_config_default(&nat, SIM_NAT_SYMMETRIC);
+  opts o = {{&nat, &nat},
+            NULL,
+            {WEFT_ICE_CONTROLLING, WEFT_ICE_CONTROLLED},
+            0,
+            0,
+            61,
+            0,
+            0,
+            {0, 0}};
+  world w;
+  use_turn = 1;
+  world_init(&w, &o);
+  use_turn = 0;
+  weft_tstamp t0 = sim_now(w.net);
+  world_start(&w);
+  assert_int_equal(run(&w, t0 + 30 * SEC, both_completed), 1);
+  assert_int_equal(w.nrelays_open, 2);
+  int relayed = 0;
+  for (int i = 0; i < 2; i++) {
+    int nrelay = 0;
+    for (int k = 0; k < w.p[i].ncands; k++)
+      if (w.p[i].cands[k].type == WEFT_ICE_CANDIDATE_RELAY) {
+        nrelay++;
+        /* RFC 8445 5.1.2.1: type preference 0 */
+        assert_int_equal(w.p[i].cands[k].priority >> 24, 0);
+        assert_int_equal(weft_addr_family(&w.p[i].cands[k].related), AF_INET);
+      }
+    assert_int_equal(nrelay, 1);
+    weft_ice_candidate l, r;
+    assert_int_equal(weft_ice_agent_selected_pair(w.p[i].a, &l, &r), 0);
+    relayed += l.type == WEFT_ICE_CANDIDATE_RELAY;
+    /* the agent's own client relays: no zero-copy path around it */
+    if (l.type == WEFT_ICE_CANDIDATE_RELAY)
+      assert_int_equal(weft_ice_agent_send_path(w.p[i].a, NULL, NULL),
+                       WEFT_ERR_UNSUPPORTED);
+  }
+  assert_true(relayed >= 1);
+  exchange(&w);
+  exchange(&w);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(w.p[i].app_len, 32); /* the payload, unwrapped */
+    assert_int_equal(w.p[i].app_first, 0x17);
+  }
+  weft_turn_server_stats st;
+  weft_turn_server_get_stats(w.turn, &st);
+  assert_true(st.channels_current >= 1);
+  assert_true(st.tx_peer_packets > 0 && st.tx_client_packets > 0);
+  /* consent keeps working through the relay */
+  run(&w, sim_now(w.net) + 40 * SEC, NULL);
+  assert_true(both_completed(&w));
+  exchange(&w);
+  /* close: both allocations are released */
+  for (int i = 0; i < 2; i++) {
+    weft_ice_agent_close(w.p[i].a, sim_now(w.net));
+    sim_endpoint_drain(w.p[i].ep);
+  }
+  assert_int_equal(run(&w, sim_now(w.net) + 10 * SEC, relay_freed), 1);
+  world_free(&w);
+}
+
+/* The same NATs with a TURN server that refuses the agents' password: the
+ * allocation fails (a gather error naming the TURN server, gathering still
+ * completes) and, with no relay, ICE fails. */
+static void test_symmetric_nats_turn_refused(void **state) {
+  (void)state;
+  sim_nat_config nat;
+  sim_nat_config_default(&nat, SIM_NAT_SYMMETRIC);
+  opts o = {{&nat, &nat},
+            NULL,
+            {WEFT_ICE_CONTROLLING, WEFT_ICE_CONTROLLED},
+            0,
+            0,
+            62,
+            0,
+            0,
+            {0, 0}};
+  world w;
+  use_turn = 1;
+  turn_password = "not-the-password";
+  world_init(&w, &o);
+  use_turn = 0;
+  turn_password = "relay-secret";
+  weft_tstamp t0 = sim_now(w.net);
+  world_start(&w);
+  assert_int_equal(run(&w, t0 + 60 * SEC, both_failed), 1);
+  for (int i = 0; i < 2; i++) {
+    assert_int_equal(w.p[i].gather_state, WEFT_ICE_GATHERING_COMPLETE);
+    assert_int_equal(w.p[i].gather_errors, 1);
+    assert_true(weft_addr_equal(&w.p[i].gather_error_server, &w.turn_addr));
+    for (int k = 0; k < w.p[i].ncands; k++)
+      assert_int_not_equal(w.p[i].cands[k].type, WEFT_ICE_CANDIDATE_RELAY);
+  }
+  assert_int_equal(w.nrelays_open, 0);
+  world_free(&w);
+}
+
 static int a_failed(world *w) {
   return w->p[0].state == WEFT_ICE_STATE_FAILED;
 }
@@ -731,6 +963,8 @@ int main(void) {
       cmocka_unit_test(test_dual_stack_prefers_ipv6),
       cmocka_unit_test(test_same_nat_lan),
       cmocka_unit_test(test_lite_server),
+      cmocka_unit_test(test_symmetric_nats_via_turn),
+      cmocka_unit_test(test_symmetric_nats_turn_refused),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

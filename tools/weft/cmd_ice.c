@@ -1,6 +1,7 @@
 /*
  * `weft ice`: one ICE agent (RFC 8445) on real sockets, signalled by hand.
- * It gathers (host candidates, and server-reflexive ones with --stun),
+ * It gathers (host candidates, server-reflexive ones with --stun, a relay
+ * candidate with --turn),
  * prints its description as one JSON line, reads the peer's line from
  * stdin, connects, prints "connected LOCAL -> REMOTE rtt_ms=N", and keeps
  * the pair alive with consent checks (RFC 7675) until stdin closes.
@@ -46,6 +47,10 @@ typedef struct ice_app {
   char stun_host[256];
   uint16_t stun_port;
   int have_stun;
+  weft_addr turn;
+  int have_turn, relay_only;
+  char turn_user[256];
+  const char *turn_pass; /* inside turn_user */
   weft_log log;
   /* runtime */
   weft_loop *loop;
@@ -157,6 +162,7 @@ static int print_description(ice_app *a) {
        i++) {
     char line[WEFT_ICE_CANDIDATE_STRLEN];
     if (c.type == WEFT_ICE_CANDIDATE_PRFLX ||
+        (a->relay_only && c.type != WEFT_ICE_CANDIDATE_RELAY) ||
         weft_ice_candidate_format(&c, line, sizeof(line)) < 0)
       continue;
     cJSON_AddItemToArray(cands, cJSON_CreateString(line));
@@ -429,11 +435,14 @@ static void on_connection_state(ice_app *a, const weft_ice_event *ev) {
   }
 }
 
-static void on_gather_error(const weft_ice_event *ev) {
+static void on_gather_error(const ice_app *a, const weft_ice_event *ev) {
   char s[WEFT_ADDR_STRLEN], b[WEFT_ADDR_STRLEN];
   weft_addr_format(&ev->u.gather_error.server, s, sizeof(s));
   weft_addr_format(&ev->u.gather_error.base, b, sizeof(b));
-  if (ev->u.gather_error.code != 0)
+  if (a->have_turn && weft_addr_equal(&ev->u.gather_error.server, &a->turn))
+    fprintf(stderr, "weft %s: TURN server %s: no allocation (error %d)\n", CMD,
+            s, ev->u.gather_error.code);
+  else if (ev->u.gather_error.code != 0)
     fprintf(stderr, "weft %s: STUN server %s answered %s with error %d\n", CMD,
             s, b, ev->u.gather_error.code);
   else
@@ -454,7 +463,7 @@ static void on_event(weft_loop_obj *o, void *ud, const void *evp) {
     }
     break;
   case WEFT_ICE_EVENT_GATHER_ERROR:
-    on_gather_error(ev);
+    on_gather_error(a, ev);
     break;
   case WEFT_ICE_EVENT_SELECTED_PAIR: {
     a->pair = *ev;
@@ -506,7 +515,13 @@ static int new_agent(ice_app *a, const weft_addr *stun, size_t nstun,
   s.role = a->role;
   for (size_t i = 0; i < nstun && i < WEFT_ICE_MAX_STUN_SERVERS; i++)
     s.stun_servers[s.nstun_servers++] = stun[i];
-  size_t nlocal = nsocks * (1 + s.nstun_servers) + 4;
+  if (a->have_turn) {
+    s.nturn_servers = 1;
+    s.turn_servers[0].addr = a->turn;
+    s.turn_servers[0].username = a->turn_user;
+    s.turn_servers[0].password = a->turn_pass;
+  }
+  size_t nlocal = nsocks * (1 + s.nstun_servers) + 4 + s.nturn_servers;
   s.max_local_candidates = (uint16_t)(nlocal > 255 ? 255 : nlocal);
   if (s.max_pairs < 4 * s.max_local_candidates)
     s.max_pairs = (uint16_t)(4 * nlocal > 255 ? 255 : 4 * nlocal);
@@ -570,6 +585,8 @@ static void help(FILE *out) {
   fprintf(
       out,
       "usage: weft ice --controlling|--controlled [--stun HOST[:PORT]]\n"
+      "                [--turn ADDR[:PORT] --turn-user NAME:PASS "
+      "[--relay-only]]\n"
       "                [--loopback-only] [--bind ADDR[:PORT]]... "
       "[--log-level L]\n"
       "\n"
@@ -587,6 +604,13 @@ static void help(FILE *out) {
       "  --controlling, --controlled  the ICE role (one is required)\n"
       "  --stun HOST[:PORT]   STUN server for a server-reflexive candidate "
       "(port 3478)\n"
+      "  --turn ADDR[:PORT]   TURN server (numeric address, UDP, port 3478) "
+      "for a\n"
+      "                       relay candidate; needs --turn-user\n"
+      "  --turn-user NAME:PASS  its long-term credentials\n"
+      "  --relay-only         describe only the relay candidate (as "
+      "iceTransportPolicy\n"
+      "                       \"relay\")\n"
       "  --loopback-only      gather on loopback addresses only\n"
       "  --bind ADDR[:PORT]   gather on this address only (repeatable; "
       "port 0: any)\n"
@@ -610,7 +634,10 @@ enum {
   OPT_LOOPBACK,
   OPT_BIND,
   OPT_IGNORE,
-  OPT_LOG
+  OPT_LOG,
+  OPT_TURN,
+  OPT_TURN_USER,
+  OPT_RELAY_ONLY
 };
 
 static const struct option opts[] = {
@@ -621,6 +648,9 @@ static const struct option opts[] = {
     {"bind", required_argument, NULL, OPT_BIND},
     {"ignore-iface", required_argument, NULL, OPT_IGNORE},
     {"log-level", required_argument, NULL, OPT_LOG},
+    {"turn", required_argument, NULL, OPT_TURN},
+    {"turn-user", required_argument, NULL, OPT_TURN_USER},
+    {"relay-only", no_argument, NULL, OPT_RELAY_ONLY},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -660,6 +690,25 @@ static int apply(int c, ice_app *a) {
     return 0;
   case OPT_LOG:
     return cli_parse_log_level(CMD, optarg, &a->log);
+  case OPT_TURN:
+    err = net_parse_addr(&a->turn, optarg, 3478);
+    if (err != NULL)
+      return cli_usage_error(CMD, "--turn '%s': %s", optarg, err);
+    a->have_turn = 1;
+    return 0;
+  case OPT_TURN_USER: {
+    const char *colon = strchr(optarg, ':');
+    if (colon == NULL || colon == optarg || colon[1] == '\0' ||
+        strlen(optarg) >= sizeof(a->turn_user))
+      return cli_usage_error(CMD, "--turn-user: expected NAME:PASSWORD");
+    memcpy(a->turn_user, optarg, strlen(optarg) + 1);
+    a->turn_user[colon - optarg] = '\0';
+    a->turn_pass = a->turn_user + (colon - optarg) + 1;
+    return 0;
+  }
+  case OPT_RELAY_ONLY:
+    a->relay_only = 1;
+    return 0;
   case 'h':
     return -1;
   default:
@@ -679,6 +728,10 @@ static int parse(ice_app *a, int argc, char **argv) {
     return cli_usage_error(CMD, "unexpected argument '%s'", argv[optind]);
   if (a->role < 0)
     return cli_usage_error(CMD, "--controlling or --controlled is required");
+  if (a->have_turn != (a->turn_pass != NULL))
+    return cli_usage_error(CMD, "--turn and --turn-user go together");
+  if (a->relay_only && !a->have_turn)
+    return cli_usage_error(CMD, "--relay-only needs --turn");
   return 0;
 }
 
