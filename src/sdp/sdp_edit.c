@@ -229,11 +229,23 @@ int weft_sdp_remove_attr(weft_sdp *sdp, int m, size_t i) {
 }
 
 int weft_sdp_remove_attrs(weft_sdp *sdp, int m, const char *name) {
-  int removed = 0, i;
-  while ((i = weft_sdp_attr_find(sdp, m, name, 0, NULL)) >= 0) {
-    weft_sdp_remove_attr(sdp, m, (size_t)i);
-    removed++;
+  sdp_section *s = sec_mut(sdp, m);
+  if (s == NULL || name == NULL)
+    return 0;
+  size_t nlen = strlen(name);
+  uint32_t kept = 0;
+  for (uint32_t i = 0; i < s->nattrs; i++) {
+    sdp_attr *a = &s->attrs[i];
+    if (a->nlen == nlen && memcmp(a->pub.name, name, nlen) == 0) {
+      if (a->owned)
+        weft_free(&sdp->mem, (void *)a->pub.name);
+      continue;
+    }
+    s->attrs[kept++] = *a;
   }
+  int removed = (int)(s->nattrs - kept);
+  s->nattrs = kept;
+  sdp->nlines -= (uint32_t)removed;
   return removed;
 }
 
