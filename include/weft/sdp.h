@@ -22,7 +22,9 @@
  *
  * Limits (hostile input): WEFT_SDP_MAX_SIZE bytes, WEFT_SDP_MAX_LINES lines,
  * WEFT_SDP_MAX_LINE_LEN bytes a line, WEFT_SDP_MAX_MEDIA media sections.
- * Editing functions keep to the same limits.
+ * Editing functions keep to the line, line length and media section limits,
+ * not to the total size: a description edited (or, with LF-only line
+ * endings, serialized) beyond WEFT_SDP_MAX_SIZE bytes does not parse again.
  *
  * Memory: a parsed description lives in one allocation (the structure, the
  * line tables and a copy of the text) from the weft_mem given; lines added or
