@@ -46,11 +46,12 @@ expect noaddr 1 '^weft stun-client: malformed response: no XOR-MAPPED-ADDRESS$'
 expect indication 1 '^weft stun-client: malformed response: not a Binding response$'
 expect strangers 0 '^127\.0\.0\.1:LPORT$'
 expect drop2 0 '^127\.0\.0\.1:LPORT$'
-# the requests of drop2 came at about 0, 500 and 1500 ms
+# the requests of drop2 came at about 0, 500 and 1500 ms: timers never fire
+# early, but a loaded machine may run them late, so upper bounds are loose
 T=$(grep -Eo 'at [0-9]+ ms' "$STUN_TMP/fake.err" | grep -Eo '[0-9]+' | tr '\n' ' ')
 read -r t1 t2 t3 _ <<<"$T"
-if [ -n "${t3:-}" ] && [ "$t1" = 0 ] && [ "$t2" -ge 450 ] && [ "$t2" -le 900 ] &&
-  [ "$t3" -ge 1400 ] && [ "$t3" -le 2200 ]; then
+if [ -n "${t3:-}" ] && [ "$t1" = 0 ] && [ "$t2" -ge 450 ] && [ "$t2" -le 2000 ] &&
+  [ $((t3 - t2)) -ge 900 ] && [ "$t3" -le 4000 ]; then
   pass "retransmissions at $T ms"
 else
   fail "retransmissions at '$T' ms (want 0, ~500, ~1500)"
