@@ -7,7 +7,8 @@
 #   scripts/deps.sh --build    build packages only (for `make run`)
 set -euo pipefail
 
-build_pkgs=(cmake ninja-build pkg-config gcc make libssl-dev libuv1-dev libcjson-dev)
+build_pkgs=(cmake ninja-build pkg-config gcc make libssl-dev libuv1-dev
+  libwebsockets-dev libwebsockets-evlib-uv libcjson-dev)
 test_pkgs=(clang libclang-rt-14-dev libcmocka-dev coturn iproute2 python3 gnutls-bin python3-aioice libusrsctp-dev)
 
 pkgs=("${build_pkgs[@]}")
