@@ -16,6 +16,12 @@ if [ "${1:-}" != "--build" ]; then
   pkgs+=("${test_pkgs[@]}")
 fi
 
+# Node.js and npm run the signaling tests (their npm packages come from
+# scripts/npm-deps.sh at test time); a Node.js already installed is kept.
+if [ "${1:-}" != "--build" ] && ! command -v npm >/dev/null 2>&1; then
+  pkgs+=(nodejs npm)
+fi
+
 missing=()
 for p in "${pkgs[@]}"; do
   status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
