@@ -2,6 +2,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "app.h"
 #include "cmds.h"
@@ -26,7 +27,9 @@ static void help(FILE *out) {
           "      --path PATH             mount path (/)\n"
           "      --key KEY               API key (peerjs)\n"
           "      --web DIR               serve the files of DIR over HTTP "
-          "(index.html at /)\n"
+          "(index.html at /;\n"
+          "                              default: ./web, else the source "
+          "tree's web/)\n"
           "      --expire-timeout MS     held messages expire (5000)\n"
           "      --alive-timeout MS      close a client without HEARTBEAT "
           "(60000)\n"
@@ -95,7 +98,7 @@ int signal_set_listen(const char *cmd, const char *opt, sigsrv_config *cfg,
 static int number(const char *opt, unsigned long min, unsigned long max,
                   unsigned long *v) {
   if (cli_parse_uint(optarg, min, max, v) != 0)
-    return cli_usage_error("signal", "%s '%s': expected a number in %lu-%lu",
+    return cli_usage_error("signal", "--%s '%s': expected a number in %lu-%lu",
                            opt, optarg, min, max);
   return 0;
 }
@@ -184,6 +187,17 @@ void signal_print_url(const sigsrv_config *cfg, const sigsrv *s, FILE *out) {
   fprintf(out, "http://%s/", weft_addr_format(&a, text, sizeof(text)));
 }
 
+const char *signal_default_web_dir(void) {
+  struct stat st;
+  if (stat("web", &st) == 0 && S_ISDIR(st.st_mode))
+    return "web";
+#ifdef WEFT_WEB_DIR
+  if (stat(WEFT_WEB_DIR, &st) == 0 && S_ISDIR(st.st_mode))
+    return WEFT_WEB_DIR;
+#endif
+  return NULL;
+}
+
 struct running {
   sigsrv *srv;
   int stats;
@@ -217,6 +231,7 @@ static int serve(const sigsrv_config *cfg, int stats) {
 static int run(int argc, char **argv) {
   sigsrv_config cfg;
   sigsrv_config_default(&cfg);
+  cfg.web_dir = signal_default_web_dir();
   int stats = 0, c, first = 1;
   while ((c = cli_getopt("signal", argc, argv, "l:h", opts, first)) != -1) {
     first = 0;

@@ -46,4 +46,7 @@ int signal_set_listen(const char *cmd, const char *opt, sigsrv_config *cfg,
 /** Prints "http://127.0.0.1:9000/": a URL a local browser can open. */
 void signal_print_url(const sigsrv_config *cfg, const sigsrv *s, FILE *out);
 
+/** ./web if it exists, else the source tree's web/ if it exists, else NULL. */
+const char *signal_default_web_dir(void);
+
 #endif
