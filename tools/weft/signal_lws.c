@@ -7,12 +7,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
 
 #include "net.h"
+
+/* Bytes lws reads per receive callback and keeps per connection: small, as
+ * most connections are idle; longer messages arrive in several callbacks. */
+#define SIGSRV_RX_CHUNK 256
 
 struct sigsrv {
   struct lws_context *ctx;
@@ -47,12 +54,32 @@ static weft_tstamp now_ns(void) {
 
 static void on_timer(lws_sorted_usec_list_t *sul);
 
+/*
+ * Writes what the session has queued right away while the socket takes it
+ * whole (no writable callback: each one costs two epoll_ctl calls on the uv
+ * loop); the rest, and a close, go through the writable callback.
+ */
+static void flush(struct lws *wsi, sig_session *sess, sigsrv *s) {
+  char *data;
+  size_t len;
+  while (!sig_session_closing(sess) && !lws_partial_buffered(wsi) &&
+         sig_session_peek(s->broker, sess, &data, &len)) {
+    int n = lws_write(wsi, (unsigned char *)data, len, LWS_WRITE_TEXT);
+    sig_session_pop(s->broker, sess);
+    if (n < (int)len)
+      break; /* lws closes the connection */
+  }
+  if (sig_session_peek(s->broker, sess, &data, &len) ||
+      sig_session_closing(sess))
+    lws_callback_on_writable(wsi);
+}
+
 /* After any broker input: ask for writable callbacks, re-arm the timer. */
 static void drain(sigsrv *s) {
   sig_event ev;
   while (sig_broker_poll_event(s->broker, &ev))
     if (!s->closing)
-      lws_callback_on_writable((struct lws *)ev.user);
+      flush((struct lws *)ev.user, ev.session, s);
   if (s->closing)
     return;
   weft_tstamp d = sig_broker_deadline(s->broker);
@@ -99,6 +126,9 @@ static void query_args(struct lws *wsi, char *buf, size_t buflen,
 static int ws_established(sigsrv *s, struct lws *wsi, pss *p) {
   char args[2048], ip[64] = "";
   const char *v[3];
+  int one = 1; /* small messages, each one a reply someone waits for */
+  setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one,
+             sizeof(one));
   query_args(wsi, args, sizeof(args), v);
   lws_get_peer_simple(wsi, ip, sizeof(ip));
   int r = sig_broker_connect(s->broker, now_ns(), wsi, ip, strlen(ip), v[0],
@@ -421,7 +451,7 @@ static int create_context(sigsrv *s, uv_loop_t *loop) {
   info.user = s;
   info.timeout_secs = 10;
   info.keepalive_timeout = 5;
-  info.max_http_header_data = 4096;
+  info.max_http_header_data = 2048;
   info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
   void *loops[1] = {loop};
   if (loop != NULL) {
