@@ -33,6 +33,10 @@ struct sigsrv {
   char web_real[PATH_MAX]; /* realpath of the web directory, "" for none */
   struct lws_protocols protocols[2];
   int closing;
+  uv_loop_t *loop;
+  uv_async_t keep; /* holds the loop open until lws has finished closing */
+  uv_timer_t guard;
+  int guard_ticks;
 };
 
 /* Per-connection state (lws allocates it, zeroed, with the wsi). */
@@ -265,9 +269,8 @@ static int http_writable(struct lws *wsi, pss *p) {
                     LWS_WRITE_HTTP_FINAL);
   free(p->body);
   p->body = NULL;
-  if (n < 0)
-    return -1;
-  return lws_http_transaction_completed(wsi) ? -1 : 0;
+  (void)n;
+  return -1; /* one response per connection (see http_done) */
 }
 
 static const struct {
@@ -442,6 +445,28 @@ static int probe_listen(const sigsrv *s, char *err, size_t errlen) {
   return fd;
 }
 
+static void on_keep_closed(uv_handle_t *h) {
+  sigsrv *s = h->data;
+  if (++s->closing == 3) /* 1 + keep + guard */
+    free(s);
+}
+
+/*
+ * After lws_context_destroy() on a uv loop, lws closes its handles and
+ * frees the context over the next loop iterations, then sets s->ctx to NULL
+ * (info.pcontext). Until then this timer keeps the loop running (and s
+ * alive: lws still calls back); then both go. Bounded: 5 s.
+ */
+static void on_guard(uv_timer_t *t) {
+  sigsrv *s = t->data;
+  if (s->ctx != NULL && ++s->guard_ticks % 10 == 0)
+    lws_context_destroy(s->ctx); /* lws may wait for a second call */
+  if (s->ctx != NULL && s->guard_ticks < 500)
+    return;
+  uv_close((uv_handle_t *)&s->keep, on_keep_closed);
+  uv_close((uv_handle_t *)&s->guard, on_keep_closed);
+}
+
 static int create_context(sigsrv *s, uv_loop_t *loop) {
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof(info));
@@ -453,6 +478,7 @@ static int create_context(sigsrv *s, uv_loop_t *loop) {
   info.keepalive_timeout = 5;
   info.max_http_header_data = 2048;
   info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+  info.pcontext = &s->ctx;
   void *loops[1] = {loop};
   if (loop != NULL) {
     info.options |= LWS_SERVER_OPTION_LIBUV;
@@ -480,6 +506,7 @@ int sigsrv_start(sigsrv **out, uv_loop_t *loop, const sigsrv_config *cfg,
   if (s == NULL)
     return -ENOMEM;
   s->cfg = *cfg;
+  s->loop = loop;
   s->cfg.core.headroom = LWS_PRE;
   if (set_paths(s, cfg->path, err, errlen) != 0 ||
       probe_listen(s, err, errlen) != 0) {
@@ -493,9 +520,9 @@ int sigsrv_start(sigsrv **out, uv_loop_t *loop, const sigsrv_config *cfg,
       create_context(s, loop) != 0) {
     snprintf(err, errlen, "cannot start the WebSocket server on port %u",
              s->cfg.listen_any ? s->cfg.port : weft_addr_port(&cfg->listen));
+    sig_broker_del(s->broker);
     if (s->ctx != NULL)
       lws_context_destroy(s->ctx);
-    sig_broker_del(s->broker);
     free(s);
     return -EIO;
   }
@@ -529,8 +556,13 @@ void sigsrv_close(sigsrv *s) {
   lws_sul_cancel(&s->sul);
   s->closing = 1;
   sig_broker *b = s->broker;
-  lws_context_destroy(s->ctx);
+  /* lws closes its uv handles asynchronously and calls on_vhost_finalize
+   * at the end; until then the loop must keep running */
+  uv_async_init(s->loop, &s->keep, NULL);
+  uv_timer_init(s->loop, &s->guard);
+  s->keep.data = s->guard.data = s;
+  uv_timer_start(&s->guard, on_guard, 10, 10);
+  lws_context_destroy(s->ctx); /* s freed once the handles above close */
   s->broker = NULL;
   sig_broker_del(b);
-  free(s);
 }
