@@ -17,9 +17,11 @@ command -v npm >/dev/null || { echo "npm-deps: no npm (install nodejs npm)" >&2;
 # a lock so that parallel tests install once
 exec 9>"$DIR/.lock"
 flock 9
+ok=1
 for p in "${PKGS[@]}"; do
   [ -f "$DIR/node_modules/${p%@*}/package.json" ] || ok=0
 done
+[ $ok = 1 ] && exit 0 # installed by another test meanwhile
 cd "$DIR"
 [ -f package.json ] || echo '{"name":"weft-test-deps","private":true}' >package.json
 npm install --no-audit --no-fund --silent --prefix "$DIR" "${PKGS[@]}" >&2
