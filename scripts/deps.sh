@@ -7,12 +7,19 @@
 #   scripts/deps.sh --build    build packages only (for `make run`)
 set -euo pipefail
 
-build_pkgs=(cmake ninja-build pkg-config gcc make libssl-dev libuv1-dev libcjson-dev)
+build_pkgs=(cmake ninja-build pkg-config gcc make libssl-dev libuv1-dev
+  libwebsockets-dev libwebsockets-evlib-uv libcjson-dev)
 test_pkgs=(clang libclang-rt-14-dev libcmocka-dev coturn iproute2 python3 gnutls-bin python3-aioice libusrsctp-dev)
 
 pkgs=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build" ]; then
   pkgs+=("${test_pkgs[@]}")
+fi
+
+# Node.js and npm run the signaling tests (their npm packages come from
+# scripts/npm-deps.sh at test time); a Node.js already installed is kept.
+if [ "${1:-}" != "--build" ] && ! command -v npm >/dev/null 2>&1; then
+  pkgs+=(nodejs npm)
 fi
 
 missing=()

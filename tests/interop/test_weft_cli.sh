@@ -35,7 +35,7 @@ W=$WEFT_BIN
 expect_ok '^usage: weft <command>' "$W" --help
 expect_ok '^weft [0-9]+\.[0-9]+\.[0-9]+' "$W" --version
 expect_ok '^weft [0-9]+\.[0-9]+\.[0-9]+' "$W" version
-for c in serve stun stun-client version; do
+for c in serve signal stun stun-client version; do
   expect_ok "^usage: weft $c" "$W" "$c" --help
   expect_ok "^usage: weft $c" "$W" help "$c"
 done
@@ -48,6 +48,12 @@ expect_error 2 "^weft stun: unknown option '--bogus' \(see 'weft stun --help'\)$
 expect_error 2 "^weft stun-client: unknown option '--bogus'" \
   "$W" stun-client 127.0.0.1 --bogus
 expect_error 2 "^weft serve: unknown option '--bogus'" "$W" serve --bogus
+expect_error 2 "^weft signal: unknown option '--bogus' \(see 'weft signal --help'\)$" \
+  "$W" signal --bogus
+expect_error 2 "^weft signal: --listen '1.2.3': not a valid IP address" \
+  "$W" signal --listen 1.2.3
+expect_error 2 "^weft signal: --rate 'x': expected a number" "$W" signal --rate x
+expect_error 2 "^weft signal: --path 'x': must start with '/'" "$W" signal --path x
 expect_error 2 "^weft stun: option '--listen' needs a value" "$W" stun --listen
 expect_error 2 "^weft stun: --listen 'x': not a valid IP address and port" \
   "$W" stun --listen x

@@ -5,7 +5,8 @@
 
 for sig in INT TERM; do
   P=$(free_port) || exit 1
-  "$WEFT_BIN" serve --stun-listen "127.0.0.1:$P" >"$STUN_TMP/serve.out" \
+  "$WEFT_BIN" serve --stun-listen "127.0.0.1:$P" \
+    --signal-listen 127.0.0.1:0 >"$STUN_TMP/serve.out" \
     2>"$STUN_TMP/serve.err" &
   SRV=$!
   STUN_PIDS+=("$SRV")
@@ -18,6 +19,18 @@ for sig in INT TERM; do
     pass "SIG$sig run: serve announced STUN on 127.0.0.1:$P"
   else
     fail "announcement: $(cat "$STUN_TMP/serve.out" "$STUN_TMP/serve.err")"
+  fi
+  SP=$(sed -n 's/^weft serve: signaling (PeerJS protocol) and web pages on http:\/\/127\.0\.0\.1:\([0-9]*\)\/$/\1/p' \
+    "$STUN_TMP/serve.out")
+  if [ -n "$SP" ] && "$PY" -c '
+import http.client, sys
+c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=5)
+c.request("GET", "/peerjs/id")
+r = c.getresponse()
+sys.exit(0 if r.status == 200 and len(r.read()) == 36 else 1)' "$SP"; then
+    pass "serve answered GET /peerjs/id on 127.0.0.1:$SP"
+  else
+    fail "signaling in serve: $(cat "$STUN_TMP/serve.out" "$STUN_TMP/serve.err")"
   fi
   for proto in udp tcp; do
     flag=()
@@ -67,6 +80,12 @@ if unshare -n true 2>/dev/null; then
     wait $S
     echo $? >"$T/def.rc"
   ' _ "$WEFT_BIN" "$STUN_TMP"
+  if grep -qx 'weft serve: signaling (PeerJS protocol) and web pages on http://127.0.0.1:9000/' \
+    "$STUN_TMP/def.out"; then
+    pass "defaults: signaling on port 9000"
+  else
+    fail "signaling defaults: $(cat "$STUN_TMP/def.out" "$STUN_TMP/def.err")"
+  fi
   if grep -Eqx 'weft serve: STUN on udp\+tcp (\[::\]:3478 )?0\.0\.0\.0:3478' \
     "$STUN_TMP/def.out"; then
     pass "defaults: $(head -1 "$STUN_TMP/def.out")"

@@ -23,6 +23,10 @@ typedef struct serve_ctx {
   int turn_enabled;
   turnsrv_config *turn_cfg;
   turnsrv *turn;
+  /* signaling */
+  int signal_enabled;
+  sigsrv_config signal_cfg;
+  sigsrv *signal;
 } serve_ctx;
 
 typedef struct serve_service {
@@ -173,39 +177,81 @@ static void stun_stop(serve_ctx *ctx) {
   ctx->stun = NULL;
 }
 
+/* ---- signaling ----------------------------------------------------------- */
+
+static int signal_enabled(const serve_ctx *ctx) {
+  return ctx->signal_enabled;
+}
+
+static int signal_start(serve_ctx *ctx, char *err, size_t errlen) {
+  ctx->signal_cfg.log = ctx->log;
+  return sigsrv_start(&ctx->signal, &ctx->loop, &ctx->signal_cfg, err, errlen);
+}
+
+static void signal_describe(const serve_ctx *ctx, FILE *out) {
+  fprintf(out, "signaling (PeerJS protocol) and web pages on ");
+  signal_print_url(&ctx->signal_cfg, ctx->signal, out);
+  fprintf(out, "\n");
+}
+
+static void signal_hint(const serve_ctx *ctx, FILE *out) {
+  fprintf(out, "open ");
+  signal_print_url(&ctx->signal_cfg, ctx->signal, out);
+  fprintf(out, " in a browser\n");
+}
+
+static void signal_stop(serve_ctx *ctx) {
+  if (ctx->stats)
+    sigsrv_print_stats(ctx->signal, stderr);
+  sigsrv_close(ctx->signal);
+  ctx->signal = NULL;
+}
+
 static const serve_service services[] = {
     {"stun", stun_enabled, stun_start, stun_describe, stun_hint, stun_stop},
+    {"signal", signal_enabled, signal_start, signal_describe, signal_hint,
+     signal_stop},
 };
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
 
 /* ---- command line -------------------------------------------------------- */
 
 static void help(FILE *out) {
-  fprintf(out,
-          "usage: weft serve [options]\n"
-          "\n"
-          "Runs every weft service in one process until Ctrl-C (SIGINT) or "
-          "SIGTERM.\n"
-          "Services now: STUN and TURN on the same addresses (UDP and TCP; "
-          "the TURN\n"
-          "server answers STUN Binding requests too).\n"
-          "\n"
-          "options:\n"
-          "      --stun-listen ADDR[:PORT]  STUN address, repeatable (default: "
-          "[::]:3478\n"
-          "                                 and 0.0.0.0:3478)\n"
-          "      --no-stun                  do not run the STUN/TURN server\n"
-          "      --no-turn                  plain STUN server, no TURN\n"
-          "      --realm REALM              TURN realm (weft)\n"
-          "      --turn-user NAME:PASS      a TURN long-term user, repeatable\n"
-          "      --static-auth-secret S     TURN REST API credentials\n"
-          "      --allow-loopback-peers     TURN may relay to loopback\n"
-          "      --min-port P, --max-port P TURN relay ports "
-          "(49152-65535)\n"
-          "      --log-level LEVEL          none, error, warn, info, debug, "
-          "trace (warn)\n"
-          "      --stats                    print counters to stderr on exit\n"
-          "  -h, --help                     this help\n");
+  fprintf(
+      out,
+      "usage: weft serve [options]\n"
+      "\n"
+      "Runs every weft service in one process until Ctrl-C (SIGINT) or "
+      "SIGTERM.\n"
+      "Services now: STUN and TURN on the same addresses (UDP and TCP; "
+      "the TURN\n"
+      "server answers STUN Binding requests too), signaling (PeerJS protocol "
+      "over\n"
+      "WebSocket) with the web pages.\n"
+      "\n"
+      "options:\n"
+      "      --stun-listen ADDR[:PORT]  STUN address, repeatable (default: "
+      "[::]:3478\n"
+      "                                 and 0.0.0.0:3478)\n"
+      "      --no-stun                  do not run the STUN/TURN server\n"
+      "      --no-turn                  plain STUN server, no TURN\n"
+      "      --realm REALM              TURN realm (weft)\n"
+      "      --turn-user NAME:PASS      a TURN long-term user, repeatable\n"
+      "      --static-auth-secret S     TURN REST API credentials\n"
+      "      --allow-loopback-peers     TURN may relay to loopback\n"
+      "      --min-port P, --max-port P TURN relay ports "
+      "(49152-65535)\n"
+      "      --signal-listen ADDR[:PORT] signaling address (default: "
+      "every interface,\n"
+      "                                 port 9000)\n"
+      "      --no-signal                do not run the signaling server\n"
+      "      --web DIR                  web pages served by the signaling "
+      "server\n"
+      "                                 (default: the source tree's web/)\n"
+      "      --log-level LEVEL          none, error, warn, info, debug, "
+      "trace (warn)\n"
+      "      --stats                    print counters to stderr on exit\n"
+      "  -h, --help                     this help\n");
 }
 
 enum {
@@ -220,6 +266,9 @@ enum {
   OPT_LOOPBACK,
   OPT_MIN_PORT,
   OPT_MAX_PORT,
+  OPT_SIGNAL_LISTEN,
+  OPT_NO_SIGNAL,
+  OPT_WEB,
 };
 
 static const struct option opts[] = {
@@ -232,6 +281,9 @@ static const struct option opts[] = {
     {"allow-loopback-peers", no_argument, NULL, OPT_LOOPBACK},
     {"min-port", required_argument, NULL, OPT_MIN_PORT},
     {"max-port", required_argument, NULL, OPT_MAX_PORT},
+    {"signal-listen", required_argument, NULL, OPT_SIGNAL_LISTEN},
+    {"no-signal", no_argument, NULL, OPT_NO_SIGNAL},
+    {"web", required_argument, NULL, OPT_WEB},
     {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
     {"stats", no_argument, NULL, OPT_STATS},
     {"help", no_argument, NULL, 'h'},
@@ -277,6 +329,15 @@ static int apply(int c, serve_ctx *ctx) {
     return stun_add_listen("serve", "--stun-listen", &ctx->stun_cfg, optarg);
   case OPT_NO_STUN:
     ctx->stun_enabled = 0;
+    return 0;
+  case OPT_SIGNAL_LISTEN:
+    return signal_set_listen("serve", "--signal-listen", &ctx->signal_cfg,
+                             optarg);
+  case OPT_NO_SIGNAL:
+    ctx->signal_enabled = 0;
+    return 0;
+  case OPT_WEB:
+    ctx->signal_cfg.web_dir = optarg;
     return 0;
   case OPT_LOG_LEVEL:
     return cli_parse_log_level("serve", optarg, &ctx->log);
@@ -341,6 +402,9 @@ static int run(int argc, char **argv) {
   if (ctx.turn_cfg == NULL)
     return cli_fail("serve", "out of memory");
   turnsrv_config_default(ctx.turn_cfg);
+  ctx.signal_enabled = 1;
+  sigsrv_config_default(&ctx.signal_cfg);
+  ctx.signal_cfg.web_dir = signal_default_web_dir();
   int r = parse(&ctx, argc, argv);
   if (r != 0) {
     free(ctx.turn_cfg);
@@ -374,5 +438,5 @@ static int run(int argc, char **argv) {
   return r;
 }
 
-const cli_cmd cmd_serve = {"serve", "run every weft service (STUN, TURN)", help,
-                           run};
+const cli_cmd cmd_serve = {
+    "serve", "run every weft service (STUN, TURN, signaling)", help, run};

@@ -8,8 +8,9 @@
 #include "cmds.h"
 
 const cli_cmd *const cli_cmds[] = {
-    &cmd_serve, &cmd_stun,        &cmd_stun_client, &cmd_ice,
-    &cmd_turn,  &cmd_turn_client, &cmd_version,     NULL,
+    &cmd_serve,       &cmd_signal,  &cmd_stun,
+    &cmd_stun_client, &cmd_ice,     &cmd_turn,
+    &cmd_turn_client, &cmd_version, NULL,
 };
 
 static void usage(FILE *out) {
