@@ -178,7 +178,7 @@ static int on_sctp_event(weft_dc *dc, const weft_sctp_event *sev,
     return 0;
   case WEFT_SCTP_EVENT_BUFFERED_LOW:
     c = dc_chan(dc, sev->stream);
-    if (c != NULL && c->state != WEFT_DC_CLOSED)
+    if (c != NULL && c->user_sent && c->state != WEFT_DC_CLOSED)
       dc_emit(dc, WEFT_DC_EVENT_BUFFERED_LOW, sev->stream, 0);
     return 0;
   case WEFT_SCTP_EVENT_CLOSED:

@@ -378,6 +378,7 @@ int weft_dc_send(weft_dc *dc, weft_tstamp now, uint16_t id, const void *data,
   int rv = weft_sctp_send(dc->sctp, now, id, ppid, data, len ? len : 1, flags,
                           pr, prv);
   if (rv == 0) {
+    c->user_sent = 1;
     dc->st.messages_sent++;
     dc->st.bytes_sent += len;
   }

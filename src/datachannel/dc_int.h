@@ -21,7 +21,7 @@ typedef struct dchan {
   uint8_t reset_queued; /* in the reset FIFO */
   uint8_t out_done, in_done;
   uint8_t reset_tries;
-  uint8_t partial_binary;
+  uint8_t user_sent; /* BUFFERED_LOW only once the user has sent */
   int max_rtx, max_life;
   uint16_t priority;
   size_t low;

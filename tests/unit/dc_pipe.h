@@ -37,7 +37,7 @@ struct dc_pipe {
   dcp_event_fn on_event;
   void *user;
   uint64_t packets[2];
-  int events[2][16]; /* per side, counts by type */
+  int events[2][16];  /* per side, counts by type */
   int last_id[2][16]; /* per side, id of the last event of each type */
 };
 

@@ -39,8 +39,7 @@ static void test_dcep_open_vector(void **state) {
   assert_int_equal(weft_dcep_open_encode(buf, sizeof(v) - 1, &o),
                    WEFT_ERR_BUFFER_TOO_SMALL);
   /* truncated, trailing byte, wrong type, unknown channel type */
-  assert_int_equal(weft_dcep_open_decode(&o, v, sizeof(v) - 1),
-                   WEFT_ERR_PARSE);
+  assert_int_equal(weft_dcep_open_decode(&o, v, sizeof(v) - 1), WEFT_ERR_PARSE);
   memcpy(buf, v, sizeof(v));
   buf[sizeof(v)] = 0;
   assert_int_equal(weft_dcep_open_decode(&o, buf, sizeof(v) + 1),
@@ -330,8 +329,7 @@ static void test_large_messages(void **state) {
   run_ms(&p, 100);
   for (size_t i = 0; i < n; i++) {
     assert_int_equal(weft_dc_send(p.ep[0], p.now, id, buf, sizes[i], 1), 0);
-    assert_int_equal(weft_dc_send(p.ep[1], p.now, id, buf + 1, sizes[i], 0),
-                     0);
+    assert_int_equal(weft_dc_send(p.ep[1], p.now, id, buf + 1, sizes[i], 0), 0);
   }
   assert_int_equal(weft_dc_send(p.ep[0], p.now, id, buf, 256 * 1024 + 1, 1),
                    WEFT_ERR_SCTP_MESSAGE_TOO_BIG);
@@ -483,17 +481,15 @@ static void test_thousand_channels(void **state) {
     snprintf(label, sizeof(label), "ch%d", i);
     assert_int_equal(weft_dc_channel_info(p.ep[1 - i % 2], ids[i], &ci), 0);
     assert_string_equal(ci.label, label);
-    assert_int_equal(weft_dc_send(p.ep[i % 2], p.now, ids[i], label,
-                                  strlen(label), 0),
-                     0);
+    assert_int_equal(
+        weft_dc_send(p.ep[i % 2], p.now, ids[i], label, strlen(label), 0), 0);
   }
   run_ms(&p, 2000);
   assert_int_equal(p.events[0][WEFT_DC_EVENT_MESSAGE] +
                        p.events[1][WEFT_DC_EVENT_MESSAGE],
                    N);
   for (int i = 0; i < N; i++)
-    assert_int_equal(weft_dc_close(p.ep[i % 3 == 0 ? 0 : 1], p.now, ids[i]),
-                     0);
+    assert_int_equal(weft_dc_close(p.ep[i % 3 == 0 ? 0 : 1], p.now, ids[i]), 0);
   run_ms(&p, 10000);
   assert_int_equal(p.events[0][WEFT_DC_EVENT_CLOSE], N);
   assert_int_equal(p.events[1][WEFT_DC_EVENT_CLOSE], N);
@@ -517,13 +513,12 @@ static void test_buffered_amount_low(void **state) {
   run_ms(&p, 100);
   assert_int_equal(
       weft_dc_set_buffered_amount_low_threshold(p.ep[0], id, 64 * 1024), 0);
-  assert_int_equal(
-      weft_dc_set_buffered_amount_low_threshold(p.ep[0], 999, 1),
-      WEFT_ERR_NOT_FOUND);
+  assert_int_equal(weft_dc_set_buffered_amount_low_threshold(p.ep[0], 999, 1),
+                   WEFT_ERR_NOT_FOUND);
   static uint8_t chunk[16384];
   for (int i = 0; i < 64; i++)
-    assert_int_equal(
-        weft_dc_send(p.ep[0], p.now, id, chunk, sizeof(chunk), 1), 0);
+    assert_int_equal(weft_dc_send(p.ep[0], p.now, id, chunk, sizeof(chunk), 1),
+                     0);
   assert_int_equal(weft_dc_buffered_amount(p.ep[0], id), 64 * sizeof(chunk));
   weft_dc_channel ci;
   assert_int_equal(weft_dc_channel_info(p.ep[0], id, &ci), 0);
@@ -545,6 +540,8 @@ static void test_buffered_amount_low(void **state) {
 static weft_duration max_age;
 static int pr_received;
 static uint32_t pr_seen[4096];
+static int pr_ordered;
+static int64_t pr_last;
 
 static void age_event(dc_pipe *p, int side, const weft_dc_event *ev) {
   if (side != 1 || ev->type != WEFT_DC_EVENT_MESSAGE)
@@ -557,6 +554,10 @@ static void age_event(dc_pipe *p, int side, const weft_dc_event *ev) {
   assert_true(seq < 4096);
   assert_int_equal(pr_seen[seq], 0); /* never twice */
   pr_seen[seq] = 1;
+  if (pr_ordered) { /* gaps but no reordering */
+    assert_true(pr_last < 0 || (int64_t)seq > pr_last);
+    pr_last = seq;
+  }
   weft_duration age = (weft_duration)(p->now - sent);
   if (age > max_age)
     max_age = age;
@@ -574,6 +575,8 @@ static void pr_run(int ordered, int rtx, int life, uint64_t seed,
   p.jitter = 5 * (weft_duration)WEFT_MILLISECONDS;
   max_age = 0;
   pr_received = 0;
+  pr_ordered = ordered;
+  pr_last = -1;
   memset(pr_seen, 0, sizeof(pr_seen));
   uint8_t msg[200] = {0};
   for (uint32_t i = 0; i < 2000; i++) {
@@ -589,7 +592,16 @@ static void pr_run(int ordered, int rtx, int life, uint64_t seed,
   assert_true(pr_received > 1000);
   assert_true(pr_received < 2000);
   assert_true(st.abandoned > 0);
-  assert_true(max_age <= bound);
+  if (getenv("DC_DEBUG"))
+    fprintf(stderr, "pr %d/%d/%d: received %d, abandoned %llu, age %lld\n",
+            ordered, rtx, life, pr_received, (unsigned long long)st.abandoned,
+            (long long)max_age);
+  /* an ordered channel holds later messages until the sender skips the
+   * lost ones (FORWARD-TSN): their age is not the sender's doing */
+  if (!ordered)
+    assert_true(max_age <= bound);
+  if (rtx == 0) /* no DATA chunk ever sent twice */
+    assert_int_equal(st.retransmits, 0);
   dcp_free(&p);
 }
 
@@ -725,8 +737,8 @@ static void test_hostile_and_legacy(void **state) {
   assert_int_equal(weft_sctp_send(raw, p.now, id, 53, "\x02", 1, 0, 0, 0), 0);
   /* a duplicate OPEN on an open channel */
   uint8_t open[32];
-  weft_dcep_open o = {.channel_type = 0, .label = (const uint8_t *)"d",
-                      .label_len = 1};
+  weft_dcep_open o = {
+      .channel_type = 0, .label = (const uint8_t *)"d", .label_len = 1};
   int n = weft_dcep_open_encode(open, sizeof(open), &o);
   assert_int_equal(weft_sctp_send(raw, p.now, id, 50, open, (size_t)n, 0, 0, 0),
                    0);
