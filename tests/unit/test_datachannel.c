@@ -500,6 +500,42 @@ static void test_thousand_channels(void **state) {
   dcp_free(&p);
 }
 
+/* Every stream id: 32,768 even channels from the client and 32,767 odd
+ * ones from the server (65535 is reserved), all opened by DCEP, then all
+ * closed. */
+static void test_all_ids(void **state) {
+  (void)state;
+  dc_pipe p;
+  setup_pair(&p, NULL, 9, 1);
+  int n[2] = {0, 0};
+  for (int s = 0; s < 2; s++) {
+    weft_dc_channel_init in;
+    weft_dc_channel_init_default(&in);
+    uint16_t id;
+    int rv;
+    while ((rv = weft_dc_open(p.ep[s], p.now, &in, &id)) == 0)
+      n[s]++;
+    assert_int_equal(rv, WEFT_ERR_LIMIT);
+  }
+  assert_int_equal(n[0], 32768);
+  assert_int_equal(n[1], 32767);
+  run_ms(&p, 10000);
+  for (int s = 0; s < 2; s++) {
+    assert_int_equal(p.events[s][WEFT_DC_EVENT_OPEN], 65535);
+    assert_int_equal(p.events[s][WEFT_DC_EVENT_CHANNEL], n[1 - s]);
+    assert_int_equal(weft_dc_channel_count(p.ep[s]), 65535);
+  }
+  for (uint32_t id = 0; id <= WEFT_DC_MAX_ID; id++)
+    assert_int_equal(weft_dc_close(p.ep[id % 2], p.now, (uint16_t)id), 0);
+  run_ms(&p, 60000);
+  for (int s = 0; s < 2; s++) {
+    assert_int_equal(p.events[s][WEFT_DC_EVENT_CLOSE], 65535);
+    assert_int_equal(p.events[s][WEFT_DC_EVENT_ERROR], 0);
+    assert_int_equal(weft_dc_channel_count(p.ep[s]), 0);
+  }
+  dcp_free(&p);
+}
+
 /* ---- buffered amount ------------------------------------------------------
  */
 
@@ -807,6 +843,7 @@ int main(void) {
       cmocka_unit_test(test_close_by_opener),
       cmocka_unit_test(test_close_by_peer),
       cmocka_unit_test(test_thousand_channels),
+      cmocka_unit_test(test_all_ids),
       cmocka_unit_test(test_buffered_amount_low),
       cmocka_unit_test(test_unreliable_rtx0),
       cmocka_unit_test(test_unreliable_lifetime),
