@@ -269,6 +269,8 @@ int weft_dc_set_buffered_amount_low_threshold(weft_dc *dc, uint16_t id,
   if (c == NULL)
     return WEFT_ERR_NOT_FOUND;
   c->low = threshold;
+  if (!c->started) /* applied when the channel opens */
+    return 0;
   return weft_sctp_set_buffered_low(dc->sctp, id, threshold);
 }
 

@@ -75,7 +75,7 @@ static int send_open(weft_dc *dc, dchan *c) {
 int dc_start(weft_dc *dc, dchan *c) {
   if (c->id > dc->id_limit)
     return WEFT_ERR_SCTP_STREAM;
-  if (c->low > 0) {
+  { /* always: a reused id may carry an old threshold */
     int rv = weft_sctp_set_buffered_low(dc->sctp, c->id, c->low);
     if (rv != 0)
       return rv;
@@ -218,6 +218,9 @@ static void on_open(weft_dc *dc, uint16_t id, const uint8_t *p, size_t len) {
   weft_dcep_open o;
   if (weft_dcep_open_decode(&o, p, len) != 0 || dc_chan(dc, id) != NULL ||
       id > WEFT_DC_MAX_ID) {
+    WEFT_LOG(&dc->s.log, WEFT_LOG_DEBUG, LOGM,
+             "DATA_CHANNEL_OPEN on stream %u dropped (%s)", id,
+             dc_chan(dc, id) != NULL ? "stream in use" : "malformed");
     dc->st.dropped++;
     return;
   }
@@ -422,7 +425,15 @@ int weft_dc_close(weft_dc *dc, weft_tstamp now, uint16_t id) {
 
 void dc_on_reset_in(weft_dc *dc, uint16_t id) {
   dchan *c = dc_chan(dc, id);
-  if (c == NULL || !c->started)
+  if (c == NULL) {
+    /* a channel we do not know (negotiated on the peer only): reset ours
+     * too so that the peer's close completes */
+    WEFT_LOG(&dc->s.log, WEFT_LOG_DEBUG, LOGM,
+             "stream %u reset by the peer, no channel", id);
+    (void)weft_sctp_reset_streams(dc->sctp, dc->now, &id, 1);
+    return;
+  }
+  if (!c->started)
     return;
   c->in_done = 1;
   c->plen = 0;

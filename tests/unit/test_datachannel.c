@@ -396,6 +396,17 @@ static void test_negotiated(void **state) {
     weft_dc_get_stats(p.ep[s], &st);
     assert_int_equal(st.dropped, 0);
   }
+  /* a negotiated channel only one side opened still closes */
+  in.id = 9;
+  assert_int_equal(weft_dc_open(p.ep[1], p.now, &in, &id), 0);
+  assert_int_equal(weft_dc_set_buffered_amount_low_threshold(p.ep[1], 9, 1000),
+                   0);
+  run_ms(&p, 100);
+  assert_int_equal(weft_dc_close(p.ep[1], p.now, 9), 0);
+  run_ms(&p, 1000);
+  assert_int_equal(l.closes[1], 1);
+  assert_int_equal(p.last_id[1][WEFT_DC_EVENT_CLOSE], 9);
+  assert_int_equal(l.closes[0], 0);
   log_free(&l);
   dcp_free(&p);
 }
