@@ -440,6 +440,8 @@ void dc_on_reset_in(weft_dc *dc, uint16_t id) {
   if (c->state == WEFT_DC_OPEN) {
     dc_emit(dc, WEFT_DC_EVENT_CLOSING, id, 0);
     dc_request_reset(dc, c);
+    if ((c = dc_chan(dc, id)) == NULL)
+      return; /* the reset failed at once and closed it */
   }
   maybe_closed(dc, c);
 }
