@@ -15,7 +15,8 @@
  * Channels are named by their SCTP stream id (0..65534), which is also the
  * W3C `id`. Ids the object picks follow RFC 8832: even for the DTLS client,
  * odd for the DTLS server, so both sides may open channels at once. An id is
- * free again once its CLOSE event has been polled.
+ * free again once its CLOSE event is queued. All 65,535 ids (0..65534) may
+ * be open at once when the peer grants that many streams.
  *
  * Closing (RFC 8831 section 6.7) resets the outgoing SCTP stream (RFC 6525);
  * the peer answers by resetting its own, and each side reports CLOSE when
@@ -57,9 +58,19 @@ enum weft_dc_ppid {
 /** Largest stream id a channel may use (65535 is reserved). */
 #define WEFT_DC_MAX_ID 65534
 
+/**
+ * SCTP packet size weft_dc_settings_default() picks: every SCTP packet must
+ * fit one DTLS record of a 1200-byte datagram (weft_dtls's default MTU)
+ * whatever the cipher: 1200 minus 65 bytes of the worst DTLS 1.2 record
+ * overhead (header 13, CBC IV 16, SHA-1 MAC 20, padding 16). With a bigger
+ * DTLS MTU, raise sctp.mtu to weft_dtls_max_payload().
+ */
+#define WEFT_DC_DEFAULT_MTU 1135
+
 /** Settings, copied by weft_dc_new(); fill with weft_dc_settings_default(). */
 typedef struct weft_dc_settings {
-  /** The association's settings (ports, buffers, max_message_size...). */
+  /** The association's settings (ports, buffers, max_message_size...);
+   * mtu defaults to WEFT_DC_DEFAULT_MTU here. */
   weft_sctp_settings sctp;
   /** enum weft_dc_role; may be set later with weft_dc_set_role(). */
   int role;
@@ -69,7 +80,8 @@ typedef struct weft_dc_settings {
   weft_log log;
 } weft_dc_settings;
 
-/** Fills @p s: SCTP defaults, role unknown, remote max 0 (= local). */
+/** Fills @p s: SCTP defaults but the MTU (WEFT_DC_DEFAULT_MTU), role
+ * unknown, remote max 0 (= local). */
 WEFT_EXTERN void weft_dc_settings_default(weft_dc_settings *s);
 
 /** How to open a channel (W3C RTCDataChannelInit). */
@@ -135,7 +147,7 @@ enum weft_dc_event_type {
   WEFT_DC_EVENT_BUFFERED_LOW,
   /** The peer started closing channel @c id. */
   WEFT_DC_EVENT_CLOSING,
-  /** Channel @c id is closed; the id is free once this is polled. */
+  /** Channel @c id is closed; its id may be used again. */
   WEFT_DC_EVENT_CLOSE,
   /** Something failed on channel @c id: @c error (e.g. WEFT_ERR_SCTP_STREAM
    * when the id is beyond the negotiated streams, WEFT_ERR_SCTP_ABORTED).
@@ -261,7 +273,7 @@ WEFT_EXTERN int weft_dc_set_buffered_amount_low_threshold(weft_dc *dc,
 WEFT_EXTERN int weft_dc_close(weft_dc *dc, weft_tstamp now, uint16_t id);
 
 /** Fills @p info for channel @p id. Returns 0 or WEFT_ERR_NOT_FOUND. The
- * strings stay valid until the channel's CLOSE is polled. */
+ * strings stay valid until the channel is closed (CLOSE). */
 WEFT_EXTERN int weft_dc_channel_info(const weft_dc *dc, uint16_t id,
                                      weft_dc_channel *info);
 

@@ -7,6 +7,7 @@
 void weft_dc_settings_default(weft_dc_settings *s) {
   memset(s, 0, sizeof(*s));
   weft_sctp_settings_default(&s->sctp);
+  s->sctp.mtu = WEFT_DC_DEFAULT_MTU;
   s->role = WEFT_DC_ROLE_UNKNOWN;
   weft_log_default(&s->log);
 }

@@ -411,6 +411,30 @@ static void test_negotiated(void **state) {
   dcp_free(&p);
 }
 
+/* The peer's max-message-size (SDP) bounds what may be sent. */
+static void test_remote_max_message_size(void **state) {
+  (void)state;
+  dc_pipe p;
+  dcp_init(&p, 19);
+  for (int s = 0; s < 2; s++) {
+    weft_dc_settings ds;
+    dcp_settings(&p, s, &ds);
+    ds.remote_max_message_size = 1000;
+    assert_int_equal(weft_dc_new(&p.ep[s], &ds, NULL, NULL), 0);
+    assert_int_equal(weft_dc_connect(p.ep[s], p.now), 0);
+  }
+  assert_true(dcp_run(&p, both_connected, 5 * (weft_duration)WEFT_SECONDS));
+  uint16_t id = open_chan(&p, 0, "m", "", 1, -1, -1);
+  run_ms(&p, 100);
+  static uint8_t buf[1001];
+  assert_int_equal(weft_dc_send(p.ep[0], p.now, id, buf, 1001, 1),
+                   WEFT_ERR_SCTP_MESSAGE_TOO_BIG);
+  assert_int_equal(weft_dc_send(p.ep[0], p.now, id, buf, 1000, 1), 0);
+  run_ms(&p, 100);
+  assert_int_equal(p.events[1][WEFT_DC_EVENT_MESSAGE], 1);
+  dcp_free(&p);
+}
+
 /* ---- closing --------------------------------------------------------------
  */
 
@@ -851,6 +875,7 @@ int main(void) {
       cmocka_unit_test(test_open_before_connect),
       cmocka_unit_test(test_large_messages),
       cmocka_unit_test(test_negotiated),
+      cmocka_unit_test(test_remote_max_message_size),
       cmocka_unit_test(test_close_by_opener),
       cmocka_unit_test(test_close_by_peer),
       cmocka_unit_test(test_thousand_channels),
