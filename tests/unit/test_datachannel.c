@@ -866,6 +866,99 @@ static void test_association_end(void **state) {
   dcp_free(&p);
 }
 
+/* ---- allocation failures --------------------------------------------------
+ */
+
+typedef struct failmem {
+  long countdown; /* allocations left before failing; < 0: never */
+  long count;
+  int failed;
+} failmem;
+
+static void *fm_malloc(size_t n, void *u) {
+  failmem *f = u;
+  f->count++;
+  if (f->countdown >= 0 && f->countdown-- == 0) {
+    f->failed = 1;
+    return NULL;
+  }
+  return malloc(n);
+}
+static void fm_free(void *ptr, void *u) {
+  (void)u;
+  free(ptr);
+}
+static void *fm_calloc(size_t a, size_t b, void *u) {
+  void *ptr = fm_malloc(a * b, u);
+  if (ptr != NULL)
+    memset(ptr, 0, a * b);
+  return ptr;
+}
+static void *fm_realloc(void *ptr, size_t n, void *u) {
+  failmem *f = u;
+  f->count++;
+  if (f->countdown >= 0 && f->countdown-- == 0) {
+    f->failed = 1;
+    return NULL;
+  }
+  return realloc(ptr, n);
+}
+
+/* One scenario with side 1 on an allocator failing its N-th allocation:
+ * nothing crashes or leaks (ASan), calls fail with WEFT_ERR_NOMEM or the
+ * association dies. Returns whether the failure point was reached. */
+static int fail_scenario(long n) {
+  failmem f = {.countdown = n};
+  weft_mem mem = {.user_data = &f,
+                  .malloc = fm_malloc,
+                  .free = fm_free,
+                  .calloc = fm_calloc,
+                  .realloc = fm_realloc};
+  dc_pipe p;
+  dcp_init(&p, 20);
+  for (int s = 0; s < 2; s++) {
+    weft_dc_settings ds;
+    dcp_settings(&p, s, &ds);
+    int rv = weft_dc_new(&p.ep[s], &ds, s == 1 ? &mem : NULL, NULL);
+    if (rv != 0) {
+      assert_int_equal(rv, WEFT_ERR_NOMEM);
+      dcp_free(&p);
+      return f.failed;
+    }
+    weft_dc_connect(p.ep[s], p.now);
+  }
+  run_ms(&p, 500);
+  weft_dc_channel_init in;
+  weft_dc_channel_init_default(&in);
+  in.label = "fail";
+  uint16_t ids[4];
+  for (int i = 0; i < 4; i++) {
+    ids[i] = 0xffff;
+    int rv = weft_dc_open(p.ep[i % 2], p.now, &in, &ids[i]);
+    assert_true(rv == 0 || rv == WEFT_ERR_NOMEM ||
+                rv == WEFT_ERR_INVALID_STATE);
+  }
+  run_ms(&p, 300);
+  for (int i = 0; i < 4; i++)
+    for (int s = 0; s < 2; s++)
+      (void)weft_dc_send(p.ep[s], p.now, ids[i], "data", 4, i & 1);
+  run_ms(&p, 300);
+  for (int i = 0; i < 4; i++)
+    (void)weft_dc_close(p.ep[i % 3 == 0], p.now, ids[i]);
+  run_ms(&p, 2000);
+  dcp_free(&p);
+  return f.failed;
+}
+
+static void test_allocation_failures(void **state) {
+  (void)state;
+  long n = 0;
+  while (n < 5000 && fail_scenario(n))
+    n++;
+  assert_true(n > 10);   /* the scenario allocates */
+  assert_true(n < 5000); /* and eventually runs without a failure */
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dcep_open_vector),
@@ -887,6 +980,7 @@ int main(void) {
       cmocka_unit_test(test_id_beyond_streams),
       cmocka_unit_test(test_hostile_and_legacy),
       cmocka_unit_test(test_association_end),
+      cmocka_unit_test(test_allocation_failures),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
