@@ -35,7 +35,7 @@ PY=${PYTHON:-python3}
 LOADGEN="$BUILD/bench/bench_stun_load"
 REFLECT="$BUILD/bench/bench_stun_reflect"
 # Programs that need arguments: run.sh drives them itself.
-SPECIAL="bench_stun_load bench_stun_reflect"
+SPECIAL="bench_stun_load bench_stun_reflect bench_signal_load"
 
 log() { echo "bench: $*" >&2; }
 
