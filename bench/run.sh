@@ -15,7 +15,8 @@
 #   WEFT_BENCH_WINDOW [64]     requests in flight per socket
 #   WEFT_BENCH_SERVER_CPU [0]  CPU the server under test is pinned to
 #   WEFT_BENCH_LOAD_CPU [1]    CPU the load generator is pinned to
-#   WEFT_BENCH_ONLY            "programs" or "servers": run only that part
+#   WEFT_BENCH_ONLY            "programs", "servers" or "datachannel": run
+#                              only that part
 #   WEFT_BENCH_WEFT_CMD        override the weft STUN server command; the
 #                              word PORT is replaced by the port (testing)
 set -euo pipefail
@@ -36,6 +37,8 @@ LOADGEN="$BUILD/bench/bench_stun_load"
 REFLECT="$BUILD/bench/bench_stun_reflect"
 # Programs that need arguments: run.sh drives them itself.
 SPECIAL="bench_stun_load bench_stun_reflect bench_signal_load"
+# SCTP / data channel programs: run by section 3 (their own time limits).
+SPECIAL="$SPECIAL bench_sctp_rtt bench_dc_udp bench_dc_idle"
 
 log() { echo "bench: $*" >&2; }
 
@@ -308,7 +311,52 @@ run_servers() {
     --loadavg "$loadavg"
 }
 
+# ---------------------------------------------------------------------------
+# 3. SCTP and data channels (issue "DTLS, SCTP and data channels"), after
+#    the rest, outside its time budget (about 1.5 minutes more):
+#    bench_sctp_rtt   weft vs usrsctp through one simulated 1 Gbit/s link at
+#                     0/20/50/100 ms RTT, 0 and 1% loss (virtual time: the
+#                     figures do not depend on load), and the in-memory
+#                     protocol cost; run once (its lines carry "runs").
+#    bench_dc_udp     data channels over DTLS over real loopback UDP, two
+#                     processes, 1 and 8 channels, against the AES-GCM and
+#                     UDP limits of the machine.
+#    bench_dc_idle  heap and RSS per idle association with one channel.
+# ---------------------------------------------------------------------------
+run_one() { # run_one NAME LIMIT_S RUNS
+  local name=$1 limit=$2 n=$3 prog="$BUILD/bench/$1" out i
+  if [ ! -x "$prog" ]; then
+    log "no $prog: skipped"
+    return 0
+  fi
+  out="$TMP/dc-$name"
+  mkdir -p "$out"
+  for i in $(seq "$n"); do
+    log "$name run $i/$n"
+    if ! timeout "$limit" "$prog" >"$out/run$i.json" 2>"$out/run$i.err"; then
+      log "$name failed (run $i): $(tail -n 3 "$out/run$i.err")"
+      rm -f "$out/run$i.json"
+      break
+    fi
+  done
+  if compgen -G "$out/run*.json" >/dev/null; then
+    "$PY" "$HERE/summarize.py" programs "$out"/run*.json || true
+  fi
+}
+
+run_datachannel() {
+  local n=$RUNS
+  [ "$n" -le 3 ] || n=3
+  run_one bench_sctp_rtt 240 1
+  run_one bench_dc_udp 60 "$n"
+  run_one bench_dc_idle 60 "$n"
+}
+
 DEADLINE=$(($(date +%s) + BUDGET))
+if [ "$ONLY" = datachannel ]; then
+  run_datachannel
+  exit 0
+fi
 if [ "$ONLY" != servers ]; then
   find_programs
   programs_first_pass
@@ -318,3 +366,4 @@ if [ "$ONLY" != servers ]; then
   programs_repeat
   programs_report
 fi
+if [ "$ONLY" != programs ] && [ "$ONLY" != servers ]; then run_datachannel; fi
