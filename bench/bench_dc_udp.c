@@ -4,10 +4,9 @@
  * channel then eight channels (round robin), for WEFT_BENCH_DC_SECONDS (2)
  * or WEFT_BENCH_DC_MIB (1024) MiB, whichever comes first.
  *
- * Layer: the data channel object (weft/datachannel.h) is not on this branch
- * yet, so the channels are raw SCTP streams with PPID 53 (binary), which is
- * what a data channel message is on the wire after the DCEP open:
- * "layer":"sctp" in the JSON.
+ * Layer: weft's data channels (weft/datachannel.h, "layer":"dc"): the DTLS
+ * client opens the channels by DCEP (ordered, reliable) and sends binary
+ * messages on them round robin.
  *
  * In the same run, the machine's limits: OpenSSL AES-128-GCM encryption of
  * 1200-byte records (EVP, one core) and 1200-byte UDP datagrams per second
@@ -30,7 +29,7 @@
 #include <openssl/evp.h>
 
 #include "weft/dtls.h"
-#include "weft/sctp.h"
+#include "weft/datachannel.h"
 
 #define MSG_BYTES (64 * 1024)
 #define BATCH 64
@@ -160,14 +159,16 @@ static double udp_dgrams_per_s(double secs) {
   return rate;
 }
 
-/* ---- one peer: DTLS + SCTP on a UDP socket ------------------------------- */
+/* ---- one peer: DTLS + data channels on a UDP socket
+ * ------------------------------- */
 
 typedef struct peer {
   int fd;
   struct sockaddr_in remote;
   weft_dtls *dtls;
-  weft_sctp_assoc *sctp;
-  int sender, channels, up, closed;
+  weft_dc *dc;
+  uint16_t ids[8];
+  int sender, channels, nopen, up, closed;
   uint64_t bytes, limit;
   weft_tstamp first, last;
   uint16_t next_stream;
@@ -217,12 +218,12 @@ static void drain_dtls(peer *p, weft_tstamp now) {
   }
 }
 
-static void drain_sctp(peer *p, weft_tstamp now) {
+static void drain_dc(peer *p, weft_tstamp now) {
   uint8_t buf[DGRAM];
-  if (p->sctp == NULL)
+  if (p->dc == NULL)
     return;
   for (;;) {
-    int n = weft_sctp_poll_transmit(p->sctp, now, buf, sizeof(buf));
+    int n = weft_dc_poll_transmit(p->dc, now, buf, sizeof(buf));
     if (n <= 0)
       break;
     int rc;
@@ -239,49 +240,61 @@ static void fill(peer *p, weft_tstamp now) {
   if (!p->sender || !p->up || p->closed)
     return;
   while (p->bytes < p->limit) {
-    uint16_t sid = (uint16_t)(1 + p->next_stream % (uint16_t)p->channels);
-    if (weft_sctp_send(p->sctp, now, sid, 53, p->msg, MSG_BYTES, 0, 0, 0) != 0)
+    uint16_t id = p->ids[p->next_stream % (uint16_t)p->channels];
+    if (weft_dc_send(p->dc, now, id, p->msg, MSG_BYTES, 1) != 0)
       break;
     p->next_stream++;
     p->bytes += MSG_BYTES;
   }
 }
 
-static void sctp_events(peer *p, weft_tstamp now) {
-  weft_sctp_event ev;
-  while (weft_sctp_poll_event(p->sctp, &ev)) {
-    if (ev.type == WEFT_SCTP_EVENT_CONNECTED) {
-      p->up = 1;
-    } else if (ev.type == WEFT_SCTP_EVENT_MESSAGE) {
+static void open_channels(peer *p, weft_tstamp now) {
+  weft_dc_channel_init init;
+  weft_dc_channel_init_default(&init);
+  init.label = "bench";
+  for (int i = 0; i < p->channels; i++)
+    if (weft_dc_open(p->dc, now, &init, &p->ids[i]) != 0)
+      p->closed = 1;
+}
+
+static void dc_events(peer *p, weft_tstamp now) {
+  weft_dc_event ev;
+  while (weft_dc_poll_event(p->dc, &ev)) {
+    if (ev.type == WEFT_DC_EVENT_CONNECTED && p->sender) {
+      open_channels(p, now);
+    } else if (ev.type == WEFT_DC_EVENT_OPEN && p->sender) {
+      p->up = ++p->nopen == p->channels;
+    } else if (ev.type == WEFT_DC_EVENT_MESSAGE) {
       if (p->bytes == 0)
         p->first = now;
       p->bytes += ev.len;
       p->last = now;
-    } else if (ev.type == WEFT_SCTP_EVENT_CLOSED ||
-               ev.type == WEFT_SCTP_EVENT_ABORTED) {
+    } else if (ev.type == WEFT_DC_EVENT_DISCONNECTED) {
       p->closed = 1;
     }
   }
 }
 
-static int start_sctp(peer *p, weft_tstamp now) {
-  weft_sctp_settings s;
-  weft_sctp_settings_default(&s);
+static int start_dc(peer *p, weft_tstamp now) {
+  weft_dc_settings s;
+  weft_dc_settings_default(&s);
+  s.sctp.log.level = WEFT_LOG_NONE;
   s.log.level = WEFT_LOG_NONE;
-  s.mtu = weft_dtls_max_payload(p->dtls);
-  if (weft_sctp_assoc_new(&p->sctp, &s, NULL, p) != 0)
+  s.sctp.mtu = weft_dtls_max_payload(p->dtls);
+  s.role = p->sender ? WEFT_DC_ROLE_CLIENT : WEFT_DC_ROLE_SERVER;
+  if (weft_dc_new(&p->dc, &s, NULL, p) != 0)
     return -1;
-  return p->sender ? weft_sctp_connect(p->sctp, now) : 0;
+  return weft_dc_connect(p->dc, now);
 }
 
 static int dtls_events(peer *p, weft_tstamp now) {
   weft_dtls_event ev;
   while (weft_dtls_poll_event(p->dtls, &ev)) {
     if (ev.type == WEFT_DTLS_EVENT_HANDSHAKE_DONE) {
-      if (start_sctp(p, now) != 0)
+      if (start_dc(p, now) != 0)
         return -1;
-    } else if (ev.type == WEFT_DTLS_EVENT_DATA && p->sctp != NULL) {
-      weft_sctp_recv(p->sctp, now, ev.data, ev.len);
+    } else if (ev.type == WEFT_DTLS_EVENT_DATA && p->dc != NULL) {
+      weft_dc_recv(p->dc, now, ev.data, ev.len);
     } else if (ev.type == WEFT_DTLS_EVENT_FAILED ||
                ev.type == WEFT_DTLS_EVENT_CLOSED) {
       p->closed = 1;
@@ -309,8 +322,8 @@ static void read_socket(peer *p, weft_tstamp now) {
 
 static weft_tstamp deadline(peer *p) {
   weft_tstamp d = weft_dtls_deadline(p->dtls);
-  if (p->sctp != NULL && weft_sctp_deadline(p->sctp) < d)
-    d = weft_sctp_deadline(p->sctp);
+  if (p->dc != NULL && weft_dc_deadline(p->dc) < d)
+    d = weft_dc_deadline(p->dc);
   return d;
 }
 
@@ -335,23 +348,23 @@ static int run_peer(peer *p, double max_s) {
       weft_dtls_handle_timeout(p->dtls, now);
     if (dtls_events(p, now) != 0)
       return -1;
-    if (p->sctp != NULL) {
-      if (weft_sctp_deadline(p->sctp) <= now)
-        weft_sctp_handle_timeout(p->sctp, now);
-      sctp_events(p, now);
+    if (p->dc != NULL) {
+      if (weft_dc_deadline(p->dc) <= now)
+        weft_dc_handle_timeout(p->dc, now);
+      dc_events(p, now);
       fill(p, now);
       if (p->sender && !shutdown_sent && p->bytes >= p->limit) {
         weft_sctp_stats st;
-        weft_sctp_get_stats(p->sctp, &st);
+        weft_sctp_get_stats(weft_dc_sctp(p->dc), &st);
         size_t queued = 0;
-        for (int c = 1; c <= p->channels; c++)
-          queued += weft_sctp_buffered_amount(p->sctp, (uint16_t)c);
+        for (int c = 0; c < p->channels; c++)
+          queued += weft_dc_buffered_amount(p->dc, p->ids[c]);
         if (st.flight == 0 && queued == 0) {
-          weft_sctp_shutdown(p->sctp, now);
+          weft_dc_shutdown(p->dc, now);
           shutdown_sent = 1;
         }
       }
-      drain_sctp(p, now);
+      drain_dc(p, now);
     }
     drain_dtls(p, now);
     flush_out(p);
@@ -416,7 +429,7 @@ static result dc_run(int channels, double secs, uint64_t limit) {
   res.secs = in[1];
   res.gbit = in[1] > 0 ? in[0] * 8 / in[1] / 1e9 : 0;
   res.ok = ok && in[2] != 0 && res.bytes == limit;
-  weft_sctp_assoc_del(p->sctp);
+  weft_dc_del(p->dc);
   weft_dtls_del(p->dtls);
   close(p->fd);
   free(p);
@@ -460,7 +473,7 @@ int main(int argc, char **argv) {
   for (int i = 0; i < 2; i++) {
     result r = dc_run(chans[i], secs, bytes);
     printf("{\"bench\":\"dc_udp.%dch\",\"unit\":\"Gbit/s\",\"value\":%.3f,"
-           "\"layer\":\"sctp\",\"channels\":%d,\"msg_bytes\":%d,"
+           "\"layer\":\"dc\",\"channels\":%d,\"msg_bytes\":%d,"
            "\"mib\":%.1f,\"seconds\":%.2f,\"limit_gbit\":%.2f,"
            "\"fraction\":%.3f,\"goal_gbit\":2,\"loadavg\":%.2f,\"ok\":%d}\n",
            chans[i], r.gbit, chans[i], MSG_BYTES, (double)r.bytes / (1 << 20),
