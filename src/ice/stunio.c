@@ -1,6 +1,6 @@
 /* ICE over STUN: incoming checks and responses (RFC 8445 section 7), and
  * the building of requests and responses. MESSAGE-INTEGRITY is computed
- * and verified with precomputed HMAC keys (one keying per password). */
+ * and verified by the STUN codec with the ICE passwords. */
 #include "ice/ice_int.h"
 
 #include "base/mem.h"
@@ -12,40 +12,16 @@
 
 /* ---- integrity ---------------------------------------------------------- */
 
-/* Verifies MESSAGE-INTEGRITY (HMAC-SHA1) of @p msg with @p key. */
+/* Verifies the integrity of @p msg with the short-term password @p pwd,
+ * through the STUN codec (MESSAGE-INTEGRITY, or -SHA256 when present). */
 static int check_integrity(const weft_stun_msg *msg, const char *pwd) {
-  if (pwd[0] == '\0' || msg->integrity < 0)
+  if (pwd[0] == '\0')
     return WEFT_ERR_STUN_NO_INTEGRITY;
-  const weft_stun_attr *mi = &msg->attrs[msg->integrity];
-  if (mi->len != WEFT_SHA1_LEN || mi->offset < WEFT_STUN_HEADER_LEN)
-    return WEFT_ERR_STUN_INTEGRITY;
-  uint8_t hdr[WEFT_STUN_HEADER_LEN];
-  memcpy(hdr, msg->raw, sizeof(hdr));
-  weft_put_u16(hdr + 2, (uint16_t)(mi->offset + 4 + WEFT_SHA1_LEN -
-                                   WEFT_STUN_HEADER_LEN));
-  const void *bufs[2] = {hdr, msg->raw + WEFT_STUN_HEADER_LEN};
-  size_t lens[2] = {sizeof(hdr), (size_t)mi->offset - WEFT_STUN_HEADER_LEN};
-  uint8_t mac[WEFT_SHA1_LEN];
-  if (weft_hmac(WEFT_HASH_SHA1, pwd, strlen(pwd), bufs, lens, 2, mac) != 0)
-    return WEFT_ERR_STUN_INTEGRITY;
-  return weft_ct_equal(mac, mi->value, WEFT_SHA1_LEN) ? 0
-                                                      : WEFT_ERR_STUN_INTEGRITY;
+  return weft_stun_msg_check_integrity(msg, (const uint8_t *)pwd, strlen(pwd));
 }
 
 int ice_add_integrity(weft_stun_builder *b, const char *pwd) {
-  static const uint8_t zero[WEFT_SHA1_LEN];
-  if (weft_stun_builder_add(b, WEFT_STUN_ATTR_MESSAGE_INTEGRITY, zero,
-                            sizeof(zero)) != 0)
-    return b->err;
-  /* the header length already counts MESSAGE-INTEGRITY, as the RFC wants */
-  const void *bufs[1] = {b->buf};
-  size_t lens[1] = {b->len - 4 - WEFT_SHA1_LEN};
-  if (weft_hmac(WEFT_HASH_SHA1, pwd, strlen(pwd), bufs, lens, 1,
-                b->buf + b->len - WEFT_SHA1_LEN) != 0) {
-    b->err = WEFT_ERR_CRYPTO;
-    return b->err;
-  }
-  return 0;
+  return weft_stun_builder_add_integrity(b, (const uint8_t *)pwd, strlen(pwd));
 }
 
 /* ---- building ----------------------------------------------------------- */
